@@ -1,0 +1,128 @@
+#include "formats/flatten.h"
+
+#include <set>
+
+#include "core/check.h"
+
+namespace torchless::formats {
+namespace {
+
+// Shared by both walks: counts visits (PKL-15) and depth (G-4).
+struct Budget {
+  const Limits& limits;
+  uint64_t visits = 0;
+  void visit(size_t depth) {
+    if (++visits > limits.pickle_max_visit_nodes)
+      over_limit("pickle.max_visit_nodes", limits.pickle_max_visit_nodes, visits, "object tree too large to walk");
+    if (depth > limits.pickle_max_depth)
+      over_limit("pickle.max_depth", limits.pickle_max_depth, depth, "object tree nested too deeply");
+  }
+};
+
+std::string join(const std::string& prefix, const std::string& name) {
+  return prefix.empty() ? name : prefix + "." + name;
+}
+
+// A dict key as a name part: strings as they are, ints in decimal, True/False/None as Python
+// prints them. Other key types do not name anything.
+bool key_name(const Value& k, std::string& out) {
+  switch (k.kind()) {
+    case Value::Kind::kString: out = k.as_string(); return true;
+    case Value::Kind::kInt: out = std::to_string(k.as_int()); return true;
+    case Value::Kind::kBigInt: out = k.as_big_int(); return true;
+    case Value::Kind::kBool: out = k.as_bool() ? "True" : "False"; return true;
+    case Value::Kind::kNone: out = "None"; return true;
+    default: return false;
+  }
+}
+
+const Value* state_entry(const ValueDict& state, const char* key) {
+  const Value* v = state.find(key);
+  return v && (v->is_dict()) ? v : nullptr;
+}
+
+void module_walk(const Value& module, const std::string& prefix, StateDict& out, Budget& b, size_t depth) {
+  b.visit(depth);
+  const ValueDict* state = module.as_object().state_dict();
+  const Value* params = state_entry(*state, "_parameters");
+  const Value* buffers = state_entry(*state, "_buffers");
+  const Value* modules = state_entry(*state, "_modules");
+  const Value* skip = state->find("_non_persistent_buffers_set");
+  for (const auto& [k, t] : params->as_dict().items)
+    if (k.is_string() && t.is_tensor()) out.emplace_back(prefix + k.as_string(), t.as_tensor());
+  for (const auto& [k, t] : buffers->as_dict().items) {
+    if (!k.is_string() || !t.is_tensor()) continue;
+    bool persistent = true;
+    if (skip && (skip->kind() == Value::Kind::kSet || skip->is_list() || skip->is_tuple()))
+      for (const Value& s : skip->items())
+        if (s.is_string() && s.as_string() == k.as_string()) persistent = false;
+    if (persistent) out.emplace_back(prefix + k.as_string(), t.as_tensor());
+  }
+  for (const auto& [k, child] : modules->as_dict().items)
+    if (k.is_string() && is_module(child)) module_walk(child, prefix + k.as_string() + ".", out, b, depth + 1);
+}
+
+struct Flattener {
+  LoadedFile& file;
+  Budget budget;
+  std::set<std::string> inert_classes;
+
+  void walk(const Value& v, const std::string& name, size_t depth) {
+    budget.visit(depth);
+    switch (v.kind()) {
+      case Value::Kind::kTensor: file.tensors.emplace_back(name, v.as_tensor()); return;
+      case Value::Kind::kNone: case Value::Kind::kBool: case Value::Kind::kInt: case Value::Kind::kBigInt:
+      case Value::Kind::kFloat: case Value::Kind::kString:
+        file.values.emplace_back(name, v);
+        return;
+      case Value::Kind::kDict: {
+        std::string key;
+        for (const auto& [k, item] : v.as_dict().items)
+          if (key_name(k, key)) walk(item, join(name, key), depth + 1);
+        return;
+      }
+      case Value::Kind::kList: case Value::Kind::kTuple: {
+        const auto& items = v.items();
+        for (size_t i = 0; i < items.size(); ++i) walk(items[i], join(name, std::to_string(i)), depth + 1);
+        return;
+      }
+      case Value::Kind::kObject: {
+        const ValueObject& o = v.as_object();
+        inert_classes.insert(escape(o.qualified_name(), 200) + (o.is_call ? "()" : ""));
+        if (is_module(v)) {
+          StateDict sd;
+          module_walk(v, name.empty() ? "" : name + ".", sd, budget, depth + 1);
+          for (auto& e : sd) file.tensors.push_back(std::move(e));
+        }
+        return;
+      }
+      default: return;  // bytes, sets, globals name no tensor or plain value
+    }
+  }
+};
+
+}  // namespace
+
+bool is_module(const Value& v) {
+  if (!v.is_object()) return false;
+  const ValueDict* state = v.as_object().state_dict();
+  return state && state_entry(*state, "_parameters") && state_entry(*state, "_buffers") &&
+         state_entry(*state, "_modules");
+}
+
+void module_state_dict(const Value& module, const std::string& prefix, StateDict& out, const Limits& limits) {
+  Budget b{limits};
+  module_walk(module, prefix, out, b, 0);
+}
+
+void flatten(LoadedFile& file, const Limits& limits) {
+  Flattener f{file, Budget{limits}, {}};
+  f.walk(file.root, "", 0);
+  if (!f.inert_classes.empty()) {
+    std::string list;
+    for (const auto& c : f.inert_classes) list += (list.empty() ? "" : ", ") + c;
+    file.warnings.push_back("inert objects (named by the file, never imported or run): " + list);
+  }
+}
+
+}  // namespace torchless::formats

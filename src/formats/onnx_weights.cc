@@ -1,0 +1,11 @@
+// placeholder: replaced by the reader's implementation
+#include "core/check.h"
+#include "formats/readers.h"
+
+namespace torchless::formats {
+
+ReadResult read_onnx(const FilePtr&, const LoadOptions&) {
+  fail(Error::Code::kUnsupported, "reader not implemented yet");
+}
+
+}  // namespace torchless::formats

@@ -1,0 +1,2 @@
+// Unit tests for onnx_weights: filled in by its owner.
+#include <gtest/gtest.h>
