@@ -1,2 +1,0 @@
-// placeholder: filled in by its owner
-namespace torchless {}
