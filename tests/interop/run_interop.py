@@ -136,7 +136,7 @@ def mutations(e):
     mutate("null as 0", lambda m: retype(m, type(None), lambda x: 0))
     mutate("string changed", lambda m: retype(m, str, lambda x: x + " "))
     mutate("big int as number", lambda m: next((m["values"].update({k: int(x)}) for k, x in v.items()
-                                                type(x) is str and re.fullmatch(r"-?\d+", x)), False))
+                                                if type(x) is str and re.fullmatch(r"-?\d+", x)), False))
     mutate("-0.0 as 0.0", lambda m: next((m["values"].update({k: 0.0}) for k, x in v.items()
                                           if type(x) is float and x == 0 and str(x).startswith("-")), False))
     return out
