@@ -453,6 +453,9 @@ void Parser::layout(const Directory& dir, std::vector<ZipEntry>& entries) const 
       refuse(kCorrupt, "local header at " + hex(e.local_offset) + " overlaps the previous member, which ends at " +
                            hex(expected) + where, e.local_offset, e.name);
     const uint64_t next = k + 1 < order.size() ? entries[order[k + 1]].local_offset : dir.offset;
+    if (next == e.local_offset)
+      refuse(kCorrupt, "central records " + std::to_string(e.index) + " and " + std::to_string(order[k + 1]) +
+                           " both point to the local header at " + hex(next), next, e.name);
     expected = local(e, version_needed_[e.index], next);
   }
   if (expected != dir.offset)
