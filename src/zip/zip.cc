@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <numeric>
 #include <optional>
@@ -546,11 +547,84 @@ uint64_t Parser::local(ZipEntry& e, uint16_t version_needed, uint64_t next) cons
 
 // zlib's counters are 32-bit: feed at most this much per call.
 constexpr uint64_t kZlibChunk = uint64_t{1} << 30;
+constexpr uint64_t kFirstBuffer = uint64_t{1} << 20;
+
+// Inflated bytes live in a malloc'd buffer grown with realloc (in place for large blocks).
+struct Free {
+  void operator()(std::byte* p) const { std::free(p); }
+};
 
 struct InflateEnd {
   z_stream* zs;
   ~InflateEnd() { inflateEnd(zs); }
 };
+
+// ZIP-13/15: inflates e's compressed bytes at `data` into at most the declared size (+1 spare
+// byte that must stay unused) and requires the stream to end exactly at the compressed size.
+// The buffer doubles as output arrives, so memory follows what the stream really holds
+// (hostile-inputs 6.4), not what the header claims.
+Storage inflate_member(const std::byte* data, const ZipEntry& e) {
+  std::unique_ptr<std::byte, Free> buf;
+  uint64_t capacity = 0;
+  auto grow = [&] {
+    const uint64_t want = std::max<uint64_t>(1, std::min(e.size, std::max(capacity * 2, kFirstBuffer)));
+    void* p = std::realloc(buf.get(), want);
+    if (!p) throw std::bad_alloc();
+    buf.release();
+    buf.reset(static_cast<std::byte*>(p));
+    capacity = want;
+  };
+  grow();
+  z_stream zs{};
+  if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
+    fail(Error(Error::Code::kInternal, "zlib inflateInit2 failed").reader("zip").member(e.name));
+  InflateEnd end_guard{&zs};
+  const Bytef* in = reinterpret_cast<const Bytef*>(data);
+  uint64_t in_left = e.compressed_size;
+  Bytef spare = 0;
+  bool spare_given = false;
+  for (;;) {
+    if (zs.avail_in == 0 && in_left > 0) {
+      const uint64_t n = std::min(in_left, kZlibChunk);
+      zs.next_in = const_cast<Bytef*>(in);
+      zs.avail_in = static_cast<uInt>(n);
+      in += n;
+      in_left -= n;
+    }
+    if (zs.avail_out == 0) {
+      if (zs.total_out < e.size) {
+        if (zs.total_out == capacity) grow();
+        zs.next_out = reinterpret_cast<Bytef*>(buf.get() + zs.total_out);
+        zs.avail_out = static_cast<uInt>(std::min(capacity - zs.total_out, kZlibChunk));
+      } else if (!spare_given) {
+        zs.next_out = &spare;
+        zs.avail_out = 1;
+        spare_given = true;
+      }
+    }
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    const uint64_t at = e.data_offset + zs.total_in;
+    if (spare_given && zs.avail_out == 0)
+      refuse(kCorrupt, "deflate stream inflates to more than the declared " + std::to_string(e.size) + " bytes",
+             at, e.name);
+    if (rc == Z_STREAM_END) break;
+    if (rc == Z_BUF_ERROR && zs.avail_in == 0 && in_left == 0)
+      refuse(kCorrupt, "deflate stream is cut off: its " + std::to_string(e.compressed_size) +
+                           " compressed bytes end before the end-of-stream block", at, e.name);
+    if (rc != Z_OK)
+      refuse(kCorrupt, std::string("invalid deflate data: ") + (zs.msg ? zs.msg : "zlib error " + std::to_string(rc)),
+             at, e.name);
+  }
+  if (zs.total_in != e.compressed_size)
+    refuse(kCorrupt, "deflate stream ends after " + std::to_string(zs.total_in) + " of its " +
+                         std::to_string(e.compressed_size) + " compressed bytes",
+           e.data_offset + zs.total_in, e.name);
+  if (zs.total_out != e.size)
+    refuse(kCorrupt, "deflate stream inflates to " + std::to_string(zs.total_out) + " bytes, not the declared " +
+                         std::to_string(e.size), e.data_offset + zs.total_in, e.name);
+  std::shared_ptr<std::byte> owner(buf.release(), Free());
+  return Storage::wrap(owner.get(), e.size, owner);
+}
 
 }  // namespace
 
@@ -578,64 +652,12 @@ Storage ZipReader::read(const ZipEntry& entry, bool verify_crc) const {
   if (e.method == 0) {
     out = MappedFile::storage(file_, e.data_offset, e.size);
   } else {
-    // ZIP-15: charge the budget, then inflate into exactly the declared size (+1 spare byte
-    // that must stay unused) and require the stream to end exactly at the compressed size.
+    // ZIP-15: the declared size is charged to the archive's budget before inflating.
     if (e.size > limits_.zip_max_inflated_total_bytes - std::min(inflated_total_, limits_.zip_max_inflated_total_bytes))
       refuse_limit("zip.max_inflated_total_bytes", limits_.zip_max_inflated_total_bytes, inflated_total_ + e.size,
                    "inflating " + std::to_string(e.size) + " more bytes", e.local_offset, e.name);
     inflated_total_ += e.size;
-    std::shared_ptr<std::byte[]> buf(new std::byte[e.size == 0 ? 1 : e.size]);
-    z_stream zs{};
-    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
-      fail(Error(Error::Code::kInternal, "zlib inflateInit2 failed").reader("zip").member(e.name));
-    InflateEnd end_guard{&zs};
-    const Bytef* in = reinterpret_cast<const Bytef*>(file_->data() + e.data_offset);
-    Bytef* dst = reinterpret_cast<Bytef*>(buf.get());
-    uint64_t in_left = e.compressed_size, out_left = e.size;
-    Bytef spare = 0;
-    bool spare_given = false;
-    for (;;) {
-      if (zs.avail_in == 0 && in_left > 0) {
-        const uint64_t n = std::min(in_left, kZlibChunk);
-        zs.next_in = const_cast<Bytef*>(in);
-        zs.avail_in = static_cast<uInt>(n);
-        in += n;
-        in_left -= n;
-      }
-      if (zs.avail_out == 0) {
-        if (out_left > 0) {
-          const uint64_t n = std::min(out_left, kZlibChunk);
-          zs.next_out = dst;
-          zs.avail_out = static_cast<uInt>(n);
-          dst += n;
-          out_left -= n;
-        } else if (!spare_given) {
-          zs.next_out = &spare;
-          zs.avail_out = 1;
-          spare_given = true;
-        }
-      }
-      const int rc = inflate(&zs, Z_NO_FLUSH);
-      const uint64_t at = e.data_offset + zs.total_in;
-      if (spare_given && zs.avail_out == 0)
-        refuse(kCorrupt, "deflate stream inflates to more than the declared " + std::to_string(e.size) + " bytes",
-               at, e.name);
-      if (rc == Z_STREAM_END) break;
-      if (rc == Z_BUF_ERROR && zs.avail_in == 0 && in_left == 0)
-        refuse(kCorrupt, "deflate stream is cut off: its " + std::to_string(e.compressed_size) +
-                             " compressed bytes end before the end-of-stream block", at, e.name);
-      if (rc != Z_OK)
-        refuse(kCorrupt, std::string("invalid deflate data: ") + (zs.msg ? zs.msg : "zlib error " + std::to_string(rc)),
-               at, e.name);
-    }
-    if (zs.total_in != e.compressed_size)
-      refuse(kCorrupt, "deflate stream ends after " + std::to_string(zs.total_in) + " of its " +
-                           std::to_string(e.compressed_size) + " compressed bytes",
-             e.data_offset + zs.total_in, e.name);
-    if (zs.total_out != e.size)
-      refuse(kCorrupt, "deflate stream inflates to " + std::to_string(zs.total_out) + " bytes, not the declared " +
-                           std::to_string(e.size), e.data_offset + zs.total_in, e.name);
-    out = Storage::wrap(buf.get(), e.size, buf);
+    out = inflate_member(file_->data() + e.data_offset, e);
   }
   // ZIP-10: a recorded CRC of 0 on non-empty data means "not recorded".
   if (verify_crc && !(e.crc32 == 0 && e.size != 0)) {

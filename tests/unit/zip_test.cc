@@ -114,7 +114,7 @@ TEST_P(ValidArchive, ListsAndReadsWhatPythonSees) {
 
 INSTANTIATE_TEST_SUITE_P(Zip, ValidArchive,
                          testing::Values("torch_small.pt", "torch_buffer.pt", "torchscript.pt", "py_deflated.zip",
-                                         "py_stored.zip", "py_streamed.zip", "py_zip64_forced.zip", "py_empty.zip",
+                                         "py_stored.zip", "py_large.zip", "py_streamed.zip", "py_zip64_forced.zip", "py_empty.zip",
                                          "torch_zip64_extra.pt", "torch_desc_nosig.pt", "torch_desc_wide.pt"),
                          [](const auto& info) {
                            std::string s = info.param;

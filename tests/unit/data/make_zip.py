@@ -199,6 +199,10 @@ DEFLATED = pyzip(zipfile.ZIP_DEFLATED, b"a comment")
 STORED = pyzip(zipfile.ZIP_STORED)
 write_valid("py_deflated.zip", DEFLATED)
 write_valid("py_stored.zip", STORED)
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:  # inflates past the first 1 MiB buffer
+    z.writestr("pkg/big.bin", b"".join(bytes([i % 251]) * (i % 7 + 1) for i in range(700000)))
+write_valid("py_large.zip", buf.getvalue())
 
 
 class Unseekable(io.RawIOBase):
