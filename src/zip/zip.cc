@@ -653,7 +653,7 @@ Storage ZipReader::read(const ZipEntry& entry, bool verify_crc) const {
     out = MappedFile::storage(file_, e.data_offset, e.size);
   } else {
     // ZIP-15: the declared size is charged to the archive's budget before inflating.
-    if (e.size > limits_.zip_max_inflated_total_bytes - std::min(inflated_total_, limits_.zip_max_inflated_total_bytes))
+    if (e.size > limits_.zip_max_inflated_total_bytes - inflated_total_)  // the total never exceeds the limit
       refuse_limit("zip.max_inflated_total_bytes", limits_.zip_max_inflated_total_bytes, inflated_total_ + e.size,
                    "inflating " + std::to_string(e.size) + " more bytes", e.local_offset, e.name);
     inflated_total_ += e.size;
