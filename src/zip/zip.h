@@ -1,7 +1,19 @@
 // Zip reader for PyTorch archives: memory-mapped, zip64, STORED members as zero-copy views,
 // DEFLATE through zlib, strict validation (every ZIP-* class of specs/hostile-inputs.md).
 // The central directory is the only source of sizes and offsets; each local header must agree
-// with its central record. Errors are thrown (core/check.h) with member and offset context.
+// with its central record. Errors are thrown (core/check.h) with reader "zip", the member,
+// the central record index and the absolute offset of the defect.
+//
+// open() checks, in this order (one file always yields the same refusal):
+//   1. end records: EOCD (last candidate in the final 22 + 65,535 bytes whose comment ends
+//      exactly at end of file), zip64 locator exactly 20 bytes before it, zip64 record
+//      between the directory and the locator; the directory ends where they begin;
+//   2. central records in directory order (signature, lengths, flags, method, zip64 extra,
+//      name, sizes, attributes), then the record count against the directory's end;
+//   3. duplicate names, then the archive prefix;
+//   4. the layout in local-header order: the first member at offset 0, each local header
+//      agreeing with its record, each data descriptor at its computed position, and every
+//      byte up to the directory belonging to exactly one member.
 #pragma once
 
 #include <cstdint>
@@ -36,14 +48,15 @@ class ZipReader {
 
   const std::vector<ZipEntry>& entries() const { return entries_; }
   const ZipEntry* find(std::string_view name) const;  // exact name, nullptr if absent
-  // The member's bytes: a view into the mapping for STORED members, an owned inflated buffer
-  // for DEFLATE (charged to zip.max_inflated_total_bytes). verify_crc checks CRC-32 first
-  // (a recorded CRC of 0 on non-empty data counts as "not recorded" and passes).
+  // The member's bytes: a view into the mapping for STORED members (whatever its alignment),
+  // an owned inflated buffer for DEFLATE (charged to zip.max_inflated_total_bytes). Only the
+  // entry's index is used: it must be one of entries(). verify_crc checks CRC-32 (a recorded
+  // CRC of 0 on non-empty data counts as "not recorded" and passes).
   Storage read(const ZipEntry& entry, bool verify_crc) const;
   // read() of a small metadata member as a string (CRC always verified).
   std::string read_text(const ZipEntry& entry) const;
   // The archive prefix as torch computes it: text before the first '/' of the first central
-  // entry; every entry must start with it (else kCorrupt, ZIP-19).
+  // entry; every entry starts with it and '/' (else kCorrupt, ZIP-19).
   const std::string& prefix() const { return prefix_; }
   const MappedFile& file() const { return *file_; }
 
