@@ -146,7 +146,9 @@ class JsonBuilder {
       j = &add(type);
     }
     if (stack_.size() + 1 > options_.max_depth)
-      over_limit("json.max_depth", options_.max_depth, stack_.size() + 1, "JSON nested too deeply");
+      fail(Error(Error::Code::kLimitExceeded, "JSON nested too deeply")
+               .limit("json.max_depth", options_.max_depth, stack_.size() + 1)
+               .offset(options_.base_offset + consumed() - 1));
     stack_.push_back(j);
     if (type == Json::Type::kObject) keys_.emplace_back();
     return true;

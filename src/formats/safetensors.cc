@@ -135,7 +135,16 @@ ReadResult read_safetensors(const FilePtr& file, const LoadOptions& options) {
   jo.max_depth = limits.json_max_depth;
   jo.base_offset = 8;
   jo.spaces_only_after = true;
-  const Json root = parse_json(header, jo);
+  // A header nested deeper than the limit is a malformed header here (ST-03), not a budget.
+  const Json root = [&] {
+    try {
+      return parse_json(header, jo);
+    } catch (Error& e) {
+      if (e.code() != Error::Code::kLimitExceeded) throw;
+      fail(Error(Error::Code::kCorrupt, e.message() + " (json.max_depth=" + std::to_string(limits.json_max_depth) + ")")
+               .offset(e.offset().value_or(8)));
+    }
+  }();
 
   ReadResult r;
   r.file.format = Format::kSafetensors;
