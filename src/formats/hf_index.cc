@@ -169,18 +169,26 @@ ReadResult read_hf_index(const FilePtr& index, const LoadOptions& options) {
   Format format = ends_with(index->path(), ".safetensors.index.json") ? Format::kSafetensors
                   : ends_with(index->path(), ".bin.index.json")       ? Format::kTorchZip
                                                                       : Format::kHfSharded;  // first shard decides
+  // Open every shard first (names, symlinks, aliasing), then read them.
   std::set<std::pair<dev_t, ino_t>> seen;
+  std::vector<Shard> shards;
+  for (const std::string& name : shard_names) {
+    try {
+      shards.push_back(open_shard(roots, name, options.map, seen));
+    } catch (Error& e) {
+      throw std::move(e.member(name).path(dir + "/" + name));
+    }
+  }
   std::unordered_map<std::string, Tensor> tensors;
   uint64_t shared_bytes = 0;
   std::set<std::pair<const std::byte*, size_t>> storages;
-  for (const std::string& name : shard_names) {
+  for (const Shard& shard : shards) {
     try {
-      const Shard shard = open_shard(roots, name, options.map, seen);
       for (auto& [tname, t] : read_shard(shard, format, options, r.file.warnings)) {
         auto it = assigned.find(tname);
         if (it == assigned.end())
           fail(Error(Error::Code::kCorrupt, "shard holds tensor '" + escape(tname) + "' that weight_map does not list"));
-        if (it->second != name)
+        if (it->second != shard.name)
           fail(Error(Error::Code::kCorrupt, "tensor '" + escape(tname) + "' is in this shard but weight_map puts it in '" +
                                                 escape(it->second) + "'"));
         // Storages shared by several names count once, as transformers counts total_size.
@@ -189,7 +197,7 @@ ReadResult read_hf_index(const FilePtr& index, const LoadOptions& options) {
           fail(Error(Error::Code::kCorrupt, "shard holds tensor '" + escape(tname) + "' twice"));
       }
     } catch (Error& e) {
-      throw std::move(e.member(name).path(dir + "/" + name));
+      throw std::move(e.member(shard.name).path(dir + "/" + shard.name));
     }
   }
 

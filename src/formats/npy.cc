@@ -152,7 +152,8 @@ class HeaderParser {
       h_.shape.push_back(static_cast<int64_t>(v));
       check_limit("tensor.max_ndim", limits_.tensor_max_ndim, h_.shape.size(), "array has too many dimensions");
       spaces();
-      if (peek() != ',') break;
+      if (peek() == ')') break;
+      if (peek() != ',') error("unexpected character in shape", pos_);
       ++pos_;
       ++commas;
       spaces();

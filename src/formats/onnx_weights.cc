@@ -138,8 +138,6 @@ void convert(const google::protobuf::RepeatedField<In>& in, Storage& out, int64_
     if constexpr (std::is_integral_v<In> && std::is_integral_v<Out> && sizeof(Out) < sizeof(In)) {
       if (static_cast<int64_t>(v) < lo || static_cast<int64_t>(v) > hi)
         corrupt("typed value " + std::to_string(v) + " does not fit the data type");
-    } else if constexpr (std::is_same_v<In, uint64_t> && std::is_same_v<Out, uint32_t>) {
-      if (v > UINT32_MAX) corrupt("typed value " + std::to_string(v) + " does not fit uint32");
     }
     dst[i] = static_cast<Out>(v);
   }
@@ -270,7 +268,7 @@ class InitializerReader {
       convert<int64_t>(t.int64_data(), s, 0, 0);
     } else if (t.uint64_data_size()) {
       count(t.uint64_data_size(), "uint64_data", code == TP::UINT64 || code == TP::UINT32);
-      if (code == TP::UINT32) convert<uint32_t>(t.uint64_data(), s, 0, 0);
+      if (code == TP::UINT32) convert<uint32_t>(t.uint64_data(), s, 0, UINT32_MAX);
       else convert<uint64_t>(t.uint64_data(), s, 0, 0);
     } else if (t.int32_data_size()) {
       const bool ok = code != TP::FLOAT && code != TP::DOUBLE && code != TP::INT64 && code != TP::UINT32 &&

@@ -257,7 +257,7 @@ def make_npy():
 
     hostile("npy/hostile/npy01_short.npy", "npy", "NPY-01", "corrupt", b"\x93NUMPY\x01\x00")
     hostile("npy/hostile/npy01_version.npy", "npy", "NPY-01", "unsupported", npy_header(good)[:6] + b"\x04\x00" + npy_header(good)[8:] + f4)
-    hostile("npy/hostile/npy02_past_eof.npy", "npy", "NPY-02", "corrupt", b"\x93NUMPY\x01\x00\xff\x7f{'descr'")
+    hostile("npy/hostile/npy02_past_eof.npy", "npy", "NPY-02", "corrupt", b"\x93NUMPY\x01\x00\x00\x10{'descr'")
     big = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }" + " " * 20000
     bad("npy02_too_big.npy", "NPY-02", "limit_exceeded", big, version=2)
     bad("npy03_dup_key.npy", "NPY-03", "corrupt", "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }")
@@ -368,7 +368,7 @@ def make_hf():
     EXPECTED[repo + "/snapshots/abc123/model.safetensors.index.json"] = EXPECTED["hf/st/model.safetensors.index.json"]
 
     # Hostile indexes: each in its own directory with copies of the good shards.
-    first = sorted(files)[0]
+    first = [f for f in sorted(files) if len(files[f]) > 1][0]  # a shard with several tensors
     first_names = files[first]
 
     def case(name, cid, code, index_obj=None, index_text=None, setup=None, fname="model.safetensors.index.json"):
@@ -409,7 +409,7 @@ def make_hf():
 
     def dup_in_two(d):
         # the last shard also holds the first shard's first tensor
-        last = sorted(files)[-1]
+        last = [f for f in sorted(files) if f != first][-1]
         s = {k: st_sd[k] for k in files[last]}
         s[t0] = st_sd[t0]
         data, _ = safetensors_bytes(s, {"format": "pt"})
@@ -434,7 +434,7 @@ def make_hf():
     def hardlink(d):
         os.link(path(d + "/" + first), path(d + "/copy.safetensors"))
     case("idx06_same_inode", "IDX-06", "corrupt",
-         wm(**{n: "copy.safetensors" for n in first_names[1:]}) if len(first_names) > 1 else wm(**{"x": "copy.safetensors"}),
+         wm(**{n: "copy.safetensors" for n in first_names[1:]}),
          setup=hardlink)
 
 
