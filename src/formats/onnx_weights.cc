@@ -198,7 +198,7 @@ FilePtr open_external(const std::string& dir, const std::string& location, bool 
 
 class InitializerReader {
  public:
-  InitializerReader(const FilePtr& file, const LoadOptions& options) : file_(file), options_(options) {
+  InitializerReader(const FilePtr& file, const LoadOptions& options) : options_(options) {
     const std::string& path = file->path();
     const size_t slash = path.find_last_of('/');
     dir_ = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
@@ -315,7 +315,6 @@ class InitializerReader {
     return MappedFile::aligned_storage(ext, offset, length, align);
   }
 
-  const FilePtr& file_;
   const LoadOptions& options_;
   std::string dir_;
   std::map<std::string, FilePtr> external_;
