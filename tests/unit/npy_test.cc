@@ -1,2 +1,91 @@
-// Unit tests for npy: filled in by its owner.
-#include <gtest/gtest.h>
+// NumPy .npy reader: every dtype numpy writes, v1/v2/v3 headers, Fortran order, 0-d and empty
+// arrays, and the NPY-01..07 refusals.
+#include "simplefmt_test_util.h"
+
+namespace {
+
+using namespace torchless;
+using namespace simplefmt_test;
+
+TEST(Npy, EveryDTypeAndLayout) {
+  size_t n = 0;
+  for (const auto& [rel, _] : expected().items()) {
+    if (!rel.starts_with("npy/")) continue;
+    expect_matches(rel, Format::kNpy);
+    ++n;
+  }
+  EXPECT_GE(n, 21u);  // 14 dtypes, 5 layouts, v2, v3
+}
+
+TEST(Npy, TensorIsNamedByTheFileStem) {
+  auto f = open(data_path("npy/fortran2d.npy"));
+  ASSERT_TRUE(f.ok()) << f.error().to_string();
+  ASSERT_EQ(f->tensors.size(), 1u);
+  EXPECT_EQ(f->tensors[0].first, "fortran2d");
+  ASSERT_TRUE(f->root.is_tensor());
+  const Tensor& t = f->root.as_tensor();
+  EXPECT_EQ(t.shape(), (std::vector<int64_t>{3, 5}));
+  EXPECT_EQ(t.strides(), (std::vector<int64_t>{1, 3}));  // column-major, zero-copy
+  EXPECT_FALSE(t.is_contiguous());
+}
+
+TEST(Npy, ZeroCopyView) {
+  auto file = MappedFile::open(data_path("npy/float64.npy"));
+  ASSERT_TRUE(file.ok());
+  auto r = guard("t", "", [&] { return formats::read_npy(*file, {}); });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->file.root.as_tensor().data(), (*file)->data() + 128);
+}
+
+TEST(Npy, HostileFilesAreRefusedWithTheirCode) {
+  EXPECT_EQ(expect_hostile("npy", formats::read_npy), 23u);
+}
+
+TEST(Npy, LimitsFromOptions) {
+  LoadOptions o;
+  o.limits.npy_max_header_bytes = 100;
+  auto r = read_with(formats::read_npy, data_path("npy/float32.npy"), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().limit_name(), "npy.max_header_bytes");
+  o = {};
+  o.limits.tensor_max_numel = 11;
+  r = read_with(formats::read_npy, data_path("npy/float32.npy"), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().limit_name(), "tensor.max_numel");
+}
+
+// The grammar: key order free, trailing comma optional, one-element tuples need their comma.
+TEST(Npy, HeaderGrammar) {
+  auto make = [](std::string header, size_t data_bytes) {
+    header += std::string((64 - (10 + header.size() + 1) % 64) % 64, ' ') + "\n";
+    std::string b = "\x93NUMPY\x01";
+    b += '\0';
+    b += static_cast<char>(header.size());
+    b += '\0';
+    return b + header + std::string(data_bytes, '\0');
+  };
+  struct Case {
+    const char* header;
+    size_t data;
+    bool ok;
+  } cases[] = {
+      {"{'shape': (3,), 'fortran_order': False, 'descr': '<i4'}", 12, true},
+      {"{\"descr\": \"<i4\", \"fortran_order\": True, \"shape\": (2, 3)}", 24, true},
+      {"{'descr': '|u1', 'fortran_order': False, 'shape': (2L, 3L), }", 6, true},
+      {"{'descr': '<i4', 'fortran_order': False, 'shape': (3), }", 12, false},
+      {"{'descr': '<i4', 'fortran_order': False, 'shape': (03,), }", 12, false},
+      {"{'descr': '<i4', 'fortran_order': False, 'shape': (3,),, }", 12, false},
+      {"{'descr': '<i4',\t'fortran_order': False, 'shape': (3,), }", 12, false},
+      {"{'descr': '=i4', 'fortran_order': False, 'shape': (3,), }", 12, false},
+      {"{'descr': '<i4', 'fortran_order': false, 'shape': (3,), }", 12, false},
+  };
+  for (const auto& c : cases) {
+    auto r = guard("t", "", [&] { return formats::read_npy(MappedFile::from_bytes("a.npy", make(c.header, c.data)), {}); });
+    EXPECT_EQ(r.ok(), c.ok) << c.header << (r.ok() ? "" : ": " + r.error().to_string());
+    if (!c.ok && !r.ok()) {
+      EXPECT_EQ(r.error().code(), Error::Code::kCorrupt) << c.header;
+    }
+  }
+}
+
+}  // namespace
