@@ -27,6 +27,8 @@ size_t dtype_size(DType t);
 std::string_view dtype_name(DType t);
 // Inverse of dtype_name; also accepts torch's aliases ("float", "half", "long", "cfloat", ...).
 std::optional<DType> dtype_from_name(std::string_view name);
+// Address alignment an element needs: its size, at most 8.
+size_t dtype_alignment(DType t);
 bool dtype_is_floating(DType t);  // float16/32/64, bfloat16, float8 variants
 bool dtype_is_complex(DType t);
 

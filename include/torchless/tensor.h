@@ -32,6 +32,9 @@ class Storage {
   bool empty() const { return nbytes_ == 0; }
   // A sub-range sharing ownership (offset + n must be within nbytes()).
   Storage slice(size_t offset, size_t n) const;
+  // This storage, or an owned copy when its address is not a multiple of `align` (so its
+  // elements can be read as their C++ type).
+  Storage aligned(size_t align) const;
   // Same bytes (a storage shared by several tensors has one identity).
   bool same_as(const Storage& o) const { return data_ == o.data_ && nbytes_ == o.nbytes_; }
 

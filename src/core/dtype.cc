@@ -61,6 +61,7 @@ const Info& info(DType t) { return kInfo[static_cast<int>(t)]; }
 
 size_t dtype_size(DType t) { return info(t).size; }
 std::string_view dtype_name(DType t) { return info(t).name; }
+size_t dtype_alignment(DType t) { return info(t).size < 8 ? info(t).size : 8; }
 bool dtype_is_floating(DType t) { return info(t).floating; }
 bool dtype_is_complex(DType t) { return info(t).complex; }
 

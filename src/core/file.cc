@@ -70,13 +70,5 @@ Storage MappedFile::storage(const std::shared_ptr<const MappedFile>& file, uint6
   return Storage::wrap(file->data_ + off, n, file);
 }
 
-Storage MappedFile::aligned_storage(const std::shared_ptr<const MappedFile>& file, uint64_t off, uint64_t n,
-                                    size_t align) {
-  Storage view = storage(file, off, n);
-  if (align <= 1 || reinterpret_cast<uintptr_t>(view.data()) % align == 0) return view;
-  Storage copy = unwrap(Storage::allocate(n));
-  std::memcpy(copy.mutable_data(), view.data(), n);
-  return copy;
-}
 
 }  // namespace torchless

@@ -31,10 +31,6 @@ class MappedFile {
   // A Storage over [off, off+n) of `file` that keeps the file alive (range checked: a bad
   // range is kInternal, readers check it themselves first).
   static Storage storage(const std::shared_ptr<const MappedFile>& file, uint64_t off, uint64_t n);
-  // The same range, but copied into an owned buffer when its address is not a multiple of
-  // `align` (typed access to misaligned memory is undefined behaviour, hostile-inputs ST-12).
-  static Storage aligned_storage(const std::shared_ptr<const MappedFile>& file, uint64_t off, uint64_t n,
-                                 size_t align);
 
  private:
   MappedFile() = default;

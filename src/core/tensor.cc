@@ -33,6 +33,13 @@ Storage Storage::slice(size_t offset, size_t n) const {
   return wrap(data_ + offset, n, owner_);
 }
 
+Storage Storage::aligned(size_t align) const {
+  if (align <= 1 || reinterpret_cast<uintptr_t>(data_) % align == 0) return *this;
+  Storage copy = unwrap(allocate(nbytes_));
+  if (nbytes_) std::memcpy(copy.mutable_data(), data_, nbytes_);
+  return copy;
+}
+
 Result<Tensor> Tensor::make(Storage storage, DType dtype, std::vector<int64_t> shape,
                             std::vector<int64_t> strides, int64_t storage_offset,
                             uint64_t max_numel) {

@@ -227,7 +227,7 @@ ReadResult read_npy(const FilePtr& file, const LoadOptions& options) {
     strides[i] = run;
     run = mul_i64(run, std::max<int64_t>(h.shape[i], 1), "array extent");
   }
-  Storage s = MappedFile::aligned_storage(file, data_start, nbytes, std::min<size_t>(es, 8));
+  Storage s = MappedFile::storage(file, data_start, nbytes).aligned(dtype_alignment(h.dtype));
   Tensor t = unwrap(Tensor::make(std::move(s), h.dtype, h.shape, std::move(strides), 0, limits.tensor_max_numel));
 
   ReadResult r;

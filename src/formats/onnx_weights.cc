@@ -312,7 +312,7 @@ class InitializerReader {
     if (!in_range(offset, length, ext->size()))
       corrupt("external data range [" + std::to_string(offset) + ", +" + std::to_string(length) + ") is past the end of '" +
               escape(*location) + "'");
-    return MappedFile::aligned_storage(ext, offset, length, align);
+    return MappedFile::storage(ext, offset, length).aligned(align);
   }
 
   const LoadOptions& options_;

@@ -191,8 +191,7 @@ ReadResult read_safetensors(const FilePtr& file, const LoadOptions& options) {
   if (covered != buffer) corrupt_at(std::to_string(buffer - covered) + " bytes after the last tensor", data_start + covered);
 
   for (const Entry& e : entries) {
-    const size_t es = dtype_size(e.dtype);
-    Storage s = MappedFile::aligned_storage(file, data_start + e.begin, e.end - e.begin, std::min<size_t>(es, 8));
+    Storage s = MappedFile::storage(file, data_start + e.begin, e.end - e.begin).aligned(dtype_alignment(e.dtype));
     Tensor t = unwrap(Tensor::contiguous_over(std::move(s), e.dtype, e.shape));
     dict.items.emplace_back(Value::string(e.name), Value::tensor(std::move(t)));
   }

@@ -132,7 +132,7 @@ ReadResult read_torch_legacy(const FilePtr& file, const LoadOptions& options) {
     const uint64_t data_at = s.pos + 8;
     if (!in_range(data_at, p.nbytes, file->size()))
       corrupt_at("legacy storage '" + escape(key) + "' runs past the end of the file", data_at);
-    storages.emplace(key, StorageRef{aligned_for(MappedFile::storage(file, data_at, p.nbytes), p.dtype), p.dtype});
+    storages.emplace(key, StorageRef{MappedFile::storage(file, data_at, p.nbytes).aligned(dtype_alignment(p.dtype)), p.dtype});
     s.pos = data_at + p.nbytes;
   }
   if (storages.size() != keys.all().size()) corrupt_at("a referenced legacy storage has no record", keys_at);

@@ -1,7 +1,5 @@
 #include "formats/torch_pickle.h"
 
-#include <cstring>
-
 #include "core/check.h"
 
 namespace torchless::formats {
@@ -45,12 +43,5 @@ bool StorageKeys::reference(const StoragePid& pid) {
   return inserted;
 }
 
-Storage aligned_for(Storage s, DType dtype) {
-  const size_t align = dtype_size(dtype) > 8 ? 8 : dtype_size(dtype);
-  if (reinterpret_cast<uintptr_t>(s.data()) % align == 0) return s;
-  Storage copy = unwrap(Storage::allocate(s.nbytes()));
-  if (s.nbytes()) std::memcpy(copy.mutable_data(), s.data(), s.nbytes());
-  return copy;
-}
 
 }  // namespace torchless::formats

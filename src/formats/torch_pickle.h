@@ -36,8 +36,5 @@ class StorageKeys {
   std::map<std::string, StoragePid> keys_;
 };
 
-// Copies `s` into an owned buffer when its address is not aligned for `dtype`, so every
-// tensor's elements can be read as their C++ type.
-Storage aligned_for(Storage s, DType dtype);
 
 }  // namespace torchless::formats

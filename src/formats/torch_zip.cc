@@ -54,7 +54,7 @@ class PickleMember {
                                             " bytes but its record holds " + std::to_string(e->size))
                .member(name)
                .offset(e->local_offset));
-    StorageRef ref{aligned_for(zip_.read(*e, o_.verify_crc), pid.dtype), pid.dtype};
+    StorageRef ref{zip_.read(*e, o_.verify_crc).aligned(dtype_alignment(pid.dtype)), pid.dtype};
     referenced_.insert(name);
     cache_.emplace(pid.key, ref);
     return ref;
