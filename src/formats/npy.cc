@@ -27,9 +27,21 @@ constexpr NpyDType kDTypes[] = {
     {'c', 8, DType::kComplex64}, {'c', 16, DType::kComplex128},
 };
 
+// An owned little-endian copy of big-endian elements (complex: each component swapped).
+Storage byteswapped(const Storage& in, DType dtype) {
+  const size_t w = dtype_is_complex(dtype) ? dtype_size(dtype) / 2 : dtype_size(dtype);
+  Storage out = unwrap(Storage::allocate(in.nbytes()));
+  const std::byte* src = in.data();
+  std::byte* dst = out.mutable_data();
+  for (size_t i = 0; i + w <= in.nbytes(); i += w)
+    for (size_t b = 0; b < w; ++b) dst[i + b] = src[i + w - 1 - b];
+  return out;
+}
+
 struct Header {
   DType dtype = DType::kFloat32;
   bool fortran = false;
+  bool big_endian = false;  // '>' descr: swapped into an owned buffer on read
   std::vector<int64_t> shape;
 };
 
@@ -117,8 +129,8 @@ class HeaderParser {
       error("invalid dtype '" + escape(d) + "'", at);
     }
     if (size > 1) {
-      if (order == '>') fail(Error(Error::Code::kUnsupported, "big-endian data is not supported").offset(base_ + at));
-      if (order != '<') error("dtype '" + escape(d) + "' does not state little-endian byte order", at);
+      h_.big_endian = order == '>';
+      if (order != '<' && order != '>') error("dtype '" + escape(d) + "' does not state little-endian byte order", at);
     }  // one-byte types have no byte order: every order character means the same
     h_.dtype = found->dtype;
   }
@@ -227,7 +239,8 @@ ReadResult read_npy(const FilePtr& file, const LoadOptions& options) {
     strides[i] = run;
     run = mul_i64(run, std::max<int64_t>(h.shape[i], 1), "array extent");
   }
-  Storage s = MappedFile::storage(file, data_start, nbytes).aligned(dtype_alignment(h.dtype));
+  Storage s = MappedFile::storage(file, data_start, nbytes);
+  s = h.big_endian ? byteswapped(s, h.dtype) : s.aligned(dtype_alignment(h.dtype));
   Tensor t = unwrap(Tensor::make(std::move(s), h.dtype, h.shape, std::move(strides), 0, limits.tensor_max_numel));
 
   ReadResult r;
