@@ -738,6 +738,7 @@ class Gen:
         e = self._entry(cid, variant, base + "/" + main, seed, expected, defect, context, accept,
                         None, False)
         e["bytes"] = sum(os.lstat(os.path.join(dp, f)).st_size for dp, _, fs in os.walk(root) for f in fs)
+        e["dir"] = True
         return e
 
     def later(self, cid, reason, variant="all"):
