@@ -343,6 +343,17 @@ class Runner:
                     print("FAIL generation: %s exited %d" % (" ".join(cmd), r.returncode))
                     print("hostile: 0 passed, 1 failed")
                     return 1
+            # the corpus itself: seeds load, defects are where they should be, bombs are real
+            r = subprocess.run([PY, os.path.join(HERE, "check_corpus.py"), seeds_dir, out_dir],
+                               capture_output=True, text=True)
+            for l in r.stdout.splitlines():
+                if l.startswith("FAIL"):
+                    self.line(False, l)
+                elif l.startswith("ok"):
+                    self.passed += 1
+            if r.returncode != 0 and "FAIL" not in r.stdout:
+                self.line(False, "FAIL corpus check: exited %d: %s" % (r.returncode, r.stderr[-500:]))
+            print("corpus check: %s" % (r.stdout.strip().splitlines() or ["no output"])[-1])
         with open(os.path.join(out_dir, "manifest.json")) as f:
             entries = json.load(f)["entries"]
         self.strace, self.strace_note = strace_works()
