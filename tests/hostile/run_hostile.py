@@ -346,14 +346,14 @@ class Runner:
             # the corpus itself: seeds load, defects are where they should be, bombs are real
             r = subprocess.run([PY, os.path.join(HERE, "check_corpus.py"), seeds_dir, out_dir],
                                capture_output=True, text=True)
+            summary = (r.stdout.strip().splitlines() or ["no output"])[-1]
             for l in r.stdout.splitlines():
                 if l.startswith("FAIL"):
                     self.line(False, l)
-                elif l.startswith("ok"):
-                    self.passed += 1
-            if r.returncode != 0 and "FAIL" not in r.stdout:
+            if r.returncode == 0:
+                self.line(True, "ok corpus check (%s)" % summary)
+            elif "FAIL" not in r.stdout:
                 self.line(False, "FAIL corpus check: exited %d: %s" % (r.returncode, r.stderr[-500:]))
-            print("corpus check: %s" % (r.stdout.strip().splitlines() or ["no output"])[-1])
         with open(os.path.join(out_dir, "manifest.json")) as f:
             entries = json.load(f)["entries"]
         self.strace, self.strace_note = strace_works()
