@@ -8,7 +8,7 @@
 // a call the file described: class/callable name + arguments + state). Nothing in a Value was
 // ever executed.
 //
-// Containers are shared handles: copying a Value copies a pointer, so memo references in a
+// Containers and tensors are shared handles: copying a Value copies a pointer, so memo references in a
 // pickle cost O(1) and aliasing (the same dict reachable twice) is preserved. Destruction is
 // iterative, so arbitrarily deep trees never overflow the stack.
 #pragma once
@@ -75,7 +75,7 @@ class Value {
   static Value floating(double d) { return Value(Rep(d)); }
   static Value string(std::string s) { return Value(Rep(std::move(s))); }
   static Value bytes(std::string b) { return Value(Rep(Bytes{std::move(b)})); }
-  static Value tensor(Tensor t) { return Value(Rep(std::move(t))); }
+  static Value tensor(Tensor t) { return Value(Rep(std::make_shared<const Tensor>(std::move(t)))); }
   static Value list(std::vector<Value> items = {});
   static Value tuple(std::vector<Value> items = {});
   static Value set(std::vector<Value> items = {});
@@ -104,7 +104,7 @@ class Value {
   const std::string& as_string() const { return std::get<std::string>(rep_); }
   const std::string& as_bytes() const { return std::get<Bytes>(rep_).data; }
   const std::string& as_big_int() const { return std::get<BigInt>(rep_).decimal; }
-  const Tensor& as_tensor() const { return std::get<Tensor>(rep_); }
+  const Tensor& as_tensor() const { return *std::get<std::shared_ptr<const Tensor>>(rep_); }
   // list / tuple / set items
   std::vector<Value>& items() const;
   ValueDict& as_dict() const { return *std::get<std::shared_ptr<ValueDict>>(rep_); }
@@ -120,7 +120,8 @@ class Value {
  private:
   using Rep = std::variant<std::monostate, bool, int64_t, BigInt, double, std::string, Bytes,
                            std::shared_ptr<struct ListBox>, std::shared_ptr<struct TupleBox>,
-                           std::shared_ptr<struct SetBox>, std::shared_ptr<ValueDict>, Tensor,
+                           std::shared_ptr<struct SetBox>, std::shared_ptr<ValueDict>,
+                           std::shared_ptr<const Tensor>,
                            std::shared_ptr<ValueObject>, std::shared_ptr<ValueGlobal>>;
   explicit Value(Rep r) : rep_(std::move(r)) {}
   Rep rep_;
