@@ -1540,9 +1540,10 @@ class Families(Gen):
         laughs = INT(0) + PUT(B) + POP + b"".join(GET(B + i) * 2 + TUPLE2 + PUT(B + i + 1) + POP
                                                   for i in range(64)) + GET(B + 64)
         vis = {"limit": "pickle.max_visit_nodes"}
+        # Its leaves are plain values, so the listing's byte budget fires before the visit count.
         self.pkl("PKL-15", "laughs-64", A("bomb", laughs), "limit_exceeded",
-                 "64 memo doublings of a pair: 2^64 leaves when walked as a tree", context=vis,
-                 offset=False)
+                 "64 memo doublings of a pair: 2^64 leaves when walked as a tree",
+                 context={"limit": "flatten.max_bytes"}, offset=False)
         laughs_l = EMPTY_LIST + PUT(B) + POP + b"".join(
             EMPTY_LIST + MARK + GET(B + i) * 2 + APPENDS + PUT(B + i + 1) + POP for i in range(64)) + GET(B + 64)
         self.pkl("PKL-15", "laughs-64-lists", A("bomb", laughs_l), "limit_exceeded",

@@ -44,6 +44,10 @@ struct Limits {
   uint64_t pickle_max_memo = 4194304;
   uint64_t pickle_max_long_bytes = 16;
   uint64_t pickle_max_visit_nodes = 16777216;
+  // Bytes of names and entries that flattening (LoadedFile::tensors / values) may produce;
+  // 0 means 16 MiB + 4 x the file's size. Bounds what a small file sharing one subtree
+  // many times can make the flattened listing cost.
+  uint64_t flatten_max_bytes = 0;
   uint64_t tensor_max_ndim = 64;
   uint64_t tensor_max_numel = uint64_t{1} << 40;
   uint64_t safetensors_max_header_bytes = 100000000;

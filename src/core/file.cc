@@ -17,6 +17,9 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& pa
     const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
       const int err = errno;
+      struct stat st {};
+      if (err != ENOENT && ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+        fail(Error::Code::kUnsupported, "not a regular file");  // sockets refuse open() itself
       fail(err == ENOENT ? Error::Code::kNotFound : Error::Code::kIo,
            std::string("cannot open: ") + std::strerror(err));
     }

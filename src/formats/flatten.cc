@@ -65,14 +65,27 @@ void module_walk(const Value& module, const std::string& prefix, StateDict& out,
 struct Flattener {
   LoadedFile& file;
   Budget budget;
+  uint64_t max_bytes;
+  uint64_t bytes = 0;
   std::set<std::string> inert_classes;
+
+  // Each listed entry costs its name plus a fixed overhead against max_bytes.
+  void charge(const std::string& name) {
+    bytes += name.size() + 64;
+    if (bytes > max_bytes)
+      over_limit("flatten.max_bytes", max_bytes, bytes, "the flattened listing of the object tree is too large");
+  }
 
   void walk(const Value& v, const std::string& name, size_t depth) {
     budget.visit(depth);
     switch (v.kind()) {
-      case Value::Kind::kTensor: file.tensors.emplace_back(name, v.as_tensor()); return;
+      case Value::Kind::kTensor:
+        charge(name);
+        file.tensors.emplace_back(name, v.as_tensor());
+        return;
       case Value::Kind::kNone: case Value::Kind::kBool: case Value::Kind::kInt: case Value::Kind::kBigInt:
       case Value::Kind::kFloat: case Value::Kind::kString:
+        charge(name);
         file.values.emplace_back(name, v);
         return;
       case Value::Kind::kDict: {
@@ -92,7 +105,10 @@ struct Flattener {
         if (is_module(v)) {
           StateDict sd;
           module_walk(v, name.empty() ? "" : name + ".", sd, budget, depth + 1);
-          for (auto& e : sd) file.tensors.push_back(std::move(e));
+          for (auto& e : sd) {
+            charge(e.first);
+            file.tensors.push_back(std::move(e));
+          }
         }
         return;
       }
@@ -115,8 +131,11 @@ void module_state_dict(const Value& module, const std::string& prefix, StateDict
   module_walk(module, prefix, out, b, 0);
 }
 
-void flatten(LoadedFile& file, const Limits& limits) {
-  Flattener f{file, Budget{limits}, {}};
+void flatten(LoadedFile& file, const Limits& limits, uint64_t input_bytes) {
+  const uint64_t max_bytes = limits.flatten_max_bytes
+                                 ? limits.flatten_max_bytes
+                                 : add_u64(uint64_t{16} << 20, mul_u64(input_bytes, 4));
+  Flattener f{file, Budget{limits}, max_bytes};
   f.walk(file.root, "", 0);
   if (!f.inert_classes.empty()) {
     std::string list;

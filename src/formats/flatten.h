@@ -10,8 +10,9 @@
 
 namespace torchless::formats {
 
-// Appends to file.tensors / file.values / file.warnings from file.root.
-void flatten(LoadedFile& file, const Limits& limits);
+// Appends to file.tensors / file.values / file.warnings from file.root. `input_bytes` (the
+// file's size) sets the default output budget (Limits::flatten_max_bytes).
+void flatten(LoadedFile& file, const Limits& limits, uint64_t input_bytes);
 
 // True when `v` is a pickled torch.nn.Module (its state holds _parameters, _buffers, _modules).
 bool is_module(const Value& v);

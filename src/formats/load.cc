@@ -123,7 +123,13 @@ Result<LoadedFile> open(const std::string& path, const LoadOptions& options) {
     auto file = unwrap(MappedFile::open(path, options.map));
     formats::ReadResult r = read_any(file, options);
     r.file.path = path;
-    if (!r.named) formats::flatten(r.file, options.limits);
+    if (!r.named) {
+      try {
+        formats::flatten(r.file, options.limits, file->size());
+      } catch (Error& e) {
+        throw std::move(e.member(r.root_member));
+      }
+    }
     const std::string prefix = shared_wrapper_prefix(r.file.tensors);
     if (!prefix.empty())
       r.file.warnings.push_back("every tensor name starts with '" + prefix +

@@ -18,7 +18,8 @@ using FilePtr = std::shared_ptr<const MappedFile>;
 // `tensors` is already final.
 struct ReadResult {
   LoadedFile file;
-  bool named = false;  // true: the reader filled file.tensors itself
+  bool named = false;       // true: the reader filled file.tensors itself
+  std::string root_member;  // the member file.root was read from ("archive/data.pkl"), if any
 };
 
 // torch.save zip archives (state dicts, checkpoints, whole-model pickles) and TorchScript

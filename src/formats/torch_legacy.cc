@@ -153,6 +153,7 @@ ReadResult read_torch_legacy(const FilePtr& file, const LoadOptions& options) {
   real.member = "object";
   PickleResult obj = unpickle({file->data() + object_at, keys_at - object_at}, real);
   r.file.root = std::move(obj.root);
+  r.root_member = "object";
   r.file.warnings = std::move(obj.warnings);
   return r;
 }

@@ -14,8 +14,7 @@ StoragePid parse_storage_pid(const Value& pid, size_t arity) {
   if (t[1].kind() != Value::Kind::kGlobal) corrupt(std::string("storage type is a ") + t[1].kind_name());
   const ValueGlobal& cls = t[1].as_global();
   const auto dtype = storage_class_dtype(cls.module, cls.name);
-  if (!dtype)
-    fail(Error::Code::kUnsupported, "storage type " + escape(cls.module + "." + cls.name) + " is not supported");
+  if (!dtype) corrupt("storage type " + escape(cls.module + "." + cls.name) + " is not a torch storage class");
   if (!t[2].is_string()) corrupt(std::string("storage key is a ") + t[2].kind_name());
   const std::string& key = t[2].as_string();
   if (key.find('/') != std::string::npos || key.find('\\') != std::string::npos ||

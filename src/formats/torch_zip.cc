@@ -48,12 +48,10 @@ class PickleMember {
     auto cached = cache_.find(pid.key);
     if (cached != cache_.end()) return cached->second;
     const ZipEntry* e = zip_.find(name);
-    if (!e) fail(Error(Error::Code::kCorrupt, "storage '" + pid.key + "' has no record").member(name));
+    if (!e) corrupt("storage '" + pid.key + "' has no record " + escape(name));
     if (e->size != pid.nbytes)
-      fail(Error(Error::Code::kCorrupt, "storage '" + pid.key + "' declares " + std::to_string(pid.nbytes) +
-                                            " bytes but its record holds " + std::to_string(e->size))
-               .member(name)
-               .offset(e->local_offset));
+      corrupt("storage '" + pid.key + "' declares " + std::to_string(pid.nbytes) + " bytes but its record " +
+              escape(name) + " holds " + std::to_string(e->size));
     StorageRef ref{zip_.read(*e, o_.verify_crc).aligned(dtype_alignment(pid.dtype)), pid.dtype};
     referenced_.insert(name);
     cache_.emplace(pid.key, ref);
@@ -78,6 +76,8 @@ void check_version(const ZipReader& zip, const std::string& p, LoadedFile& out) 
   if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos)
     fail(Error(Error::Code::kCorrupt, "version record is not a decimal number").member(e->name).offset(e->data_offset));
   const uint64_t v = std::stoull(text);
+  if (v > (uint64_t{1} << 31))
+    fail(Error(Error::Code::kUnsupported, "archive version " + text + " is not supported").member(e->name));
   if (v > 10) out.warnings.push_back("archive version " + text + " is newer than torchless knows (10)");
 }
 
@@ -125,6 +125,7 @@ ReadResult read_torch_zip(const FilePtr& file, const LoadOptions& options) {
   PickleMember data(zip, options, p + "data/");
   PickleResult pr = data.unpickle_member(*data_pkl);
   out.root = std::move(pr.root);
+  r.root_member = data_pkl->name;
   for (auto& w : pr.warnings) out.warnings.push_back(std::move(w));
   std::set<std::string> referenced = data.referenced();
 

@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (f == Format::kTorchZip) rr = formats::read_torch_zip(file, o);
     else if (f == Format::kTorchLegacy) rr = formats::read_torch_legacy(file, o);
     else return size_t{0};
-    if (!rr.named) formats::flatten(rr.file, o.limits);
+    if (!rr.named) formats::flatten(rr.file, o.limits, size);
     size_t n = 0;
     for (const auto& [name, t] : rr.file.tensors) n += static_cast<size_t>(sha256_hex(t).size());
     return n;

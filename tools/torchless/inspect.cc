@@ -3,6 +3,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 
@@ -47,9 +48,12 @@ std::string value_text(const Value& v) {
     case Value::Kind::kBool: return v.as_bool() ? "True" : "False";
     case Value::Kind::kInt: return std::to_string(v.as_int());
     case Value::Kind::kBigInt: return v.as_big_int();
-    case Value::Kind::kFloat: {
+    case Value::Kind::kFloat: {  // the shortest text that reads back as the same double
       char buf[32];
-      std::snprintf(buf, sizeof buf, "%.17g", v.as_float());
+      for (int precision = 1; precision <= 17; ++precision) {
+        std::snprintf(buf, sizeof buf, "%.*g", precision, v.as_float());
+        if (std::strtod(buf, nullptr) == v.as_float()) break;
+      }
       return buf;
     }
     case Value::Kind::kString: return "'" + escape(v.as_string(), 200) + "'";
@@ -62,6 +66,7 @@ std::string value_text(const Value& v) {
 int inspect(const InspectArgs& args) {
   LoadOptions opts;
   opts.permissive = args.permissive;
+  opts.verify_crc = args.sha256;  // every byte is read anyway: check the CRCs first (ZIP-10)
   auto file = open(args.file, opts);
   if (!file) return report(file.error());
 
