@@ -2,6 +2,7 @@
 // hostile-inputs.md PKL-01/02/04, TEN-02..08, TEN-11). Every handler is a pure function of
 // already-built values: it checks argument types and ranges (kCorrupt otherwise) and returns
 // data. Nothing named by a file is ever resolved outside the exact table below.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <unordered_map>
@@ -33,6 +34,7 @@ namespace pickle {
 std::optional<Handler> find_global(std::string_view module, std::string_view name) {
   if (module == "__builtin__") module = "builtins";
   if (module == "copy_reg") module = "copyreg";
+  if (module == "builtins" && name == "xrange") name = "range";
   if (module == "numpy._core.multiarray") module = "numpy.core.multiarray";
   using H = Handler;
   static const std::unordered_map<std::string_view, std::unordered_map<std::string_view, H>> table = {
@@ -59,6 +61,7 @@ std::optional<Handler> find_global(std::string_view module, std::string_view nam
        {{"_rebuild_from_type_v2", H::kRebuildFromTypeV2}, {"_rebuild_from_type", H::kRebuildFromTypeV2}}},
       {"torch", {{"Tensor", H::kTensorClass}, {"Size", H::kSize}, {"device", H::kDevice}}},
       {"torch.nn.parameter", {{"Parameter", H::kTensorClass}}},
+      {"torch.serialization", {{"_get_layout", H::kGetLayout}}},
       {"torch.jit._pickle",
        {{"restore_type_tag", H::kRestoreTypeTag}, {"build_intlist", H::kBuildIntList},
         {"build_doublelist", H::kBuildDoubleList}, {"build_boollist", H::kBuildBoolList},
@@ -565,6 +568,15 @@ Value Machine::call(Handler h, const Value& g, const Value& args, bool newobj) {
         d += ":" + std::to_string(i);
       }
       return Value::string(std::move(d));
+    }
+    case Handler::kGetLayout: {  // ('torch.sparse_coo',) -> the layout as a torch global
+      arity(a, 1, 1, f);
+      static const std::string_view layouts[] = {"torch.strided", "torch.sparse_coo", "torch.sparse_csr",
+                                                 "torch.sparse_csc", "torch.sparse_bsr", "torch.sparse_bsc",
+                                                 "torch._mkldnn", "torch.jagged"};
+      if (!a[0].is_string() || std::find(std::begin(layouts), std::end(layouts), a[0].as_string()) == std::end(layouts))
+        corrupt(f + ": unknown layout");
+      return Value::global("torch", a[0].as_string().substr(6));
     }
     case Handler::kRestoreTypeTag:
       arity(a, 2, 2, f);

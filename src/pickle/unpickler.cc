@@ -313,6 +313,10 @@ Value Vm::long_value(size_t n) {
 }
 
 Value Vm::resolve(std::string_view module, std::string_view name) {
+  // Python 2 spellings, mapped as Python 3's unpickler maps them (fix_imports).
+  if (module == "__builtin__") module = "builtins";
+  if (module == "copy_reg") module = "copyreg";
+  if (module == "builtins" && name == "xrange") name = "range";
   for (std::string_view s : {module, name}) {
     if (s.empty() || s.size() > 256 || s.find('\0') != s.npos || s.find('\n') != s.npos || !valid_utf8(s))
       corrupt("bad global name \"" + escape(s) + "\"");
