@@ -2,6 +2,7 @@
 // hostile-inputs.md PKL-01/02/04, TEN-02..08, TEN-11). Every handler is a pure function of
 // already-built values: it checks argument types and ranges (kCorrupt otherwise) and returns
 // data. Nothing named by a file is ever resolved outside the exact table below.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <unordered_map>
@@ -33,6 +34,7 @@ namespace pickle {
 std::optional<Handler> find_global(std::string_view module, std::string_view name) {
   if (module == "__builtin__") module = "builtins";
   if (module == "copy_reg") module = "copyreg";
+  if (module == "builtins" && name == "xrange") name = "range";
   if (module == "numpy._core.multiarray") module = "numpy.core.multiarray";
   using H = Handler;
   static const std::unordered_map<std::string_view, std::unordered_map<std::string_view, H>> table = {
@@ -59,6 +61,7 @@ std::optional<Handler> find_global(std::string_view module, std::string_view nam
        {{"_rebuild_from_type_v2", H::kRebuildFromTypeV2}, {"_rebuild_from_type", H::kRebuildFromTypeV2}}},
       {"torch", {{"Tensor", H::kTensorClass}, {"Size", H::kSize}, {"device", H::kDevice}}},
       {"torch.nn.parameter", {{"Parameter", H::kTensorClass}}},
+      {"torch.serialization", {{"_get_layout", H::kGetLayout}}},
       {"torch.jit._pickle",
        {{"restore_type_tag", H::kRestoreTypeTag}, {"build_intlist", H::kBuildIntList},
         {"build_doublelist", H::kBuildDoubleList}, {"build_boollist", H::kBuildBoolList},
@@ -147,19 +150,28 @@ std::string qname(const Value& g) {
   return escape(g.as_global().module) + "." + escape(g.as_global().name);
 }
 
-void arity(const std::vector<Value>& a, size_t lo, size_t hi, const std::string& fname) {
+// The qualified name of the function being applied, formatted only when a message needs it.
+struct FnName {
+  std::string_view module, name;
+  std::string str() const { return escape(module) + "." + escape(name); }
+};
+std::string operator+(const FnName& f, const std::string& s) { return f.str() + s; }
+std::string operator+(const FnName& f, const char* s) { return f.str() + s; }
+std::string operator+(const char* s, const FnName& f) { return s + f.str(); }
+
+void arity(const std::vector<Value>& a, size_t lo, size_t hi, const FnName& fname) {
   if (a.size() < lo || a.size() > hi)
     corrupt(fname + " takes " + std::to_string(lo) + (lo == hi ? "" : ".." + std::to_string(hi)) +
             " arguments, got " + std::to_string(a.size()));
 }
 
-int64_t want_int(const Value& v, const std::string& what) {
-  if (!v.is_int()) corrupt(what + " must be an int, got " + v.kind_name());
+int64_t want_int(const Value& v, const char* what) {
+  if (!v.is_int()) corrupt(std::string(what) + " must be an int, got " + v.kind_name());
   return v.as_int();
 }
 
 // Latin-1 text -> bytes (one byte per code point; the text is valid UTF-8 already).
-std::string latin1_bytes(const std::string& s, const std::string& fname) {
+std::string latin1_bytes(const std::string& s, const FnName& fname) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
@@ -274,14 +286,14 @@ std::optional<DType> np_dtype(const NpType& t) {
 }
 
 // sizes (or strides) of a tensor: a tuple of ints within tensor.max_ndim.
-std::vector<int64_t> int_tuple(const Value& v, const Limits& lim, const std::string& what) {
-  if (!v.is_tuple()) corrupt(what + " must be a tuple of ints, got " + v.kind_name());
+std::vector<int64_t> int_tuple(const Value& v, const Limits& lim, const char* what) {
+  if (!v.is_tuple()) corrupt(std::string(what) + " must be a tuple of ints, got " + v.kind_name());
   const auto& it = v.items();
   if (it.size() > lim.tensor_max_ndim)
     over_limit("tensor.max_ndim", lim.tensor_max_ndim, it.size(), "tensor has too many dimensions");
   std::vector<int64_t> out;
   out.reserve(it.size());
-  for (const Value& x : it) out.push_back(want_int(x, what + " item"));
+  for (const Value& x : it) out.push_back(want_int(x, what));
   return out;
 }
 
@@ -370,7 +382,7 @@ void Machine::check_hooks(const Value& requires_grad, const Value& hooks, const 
 }
 
 Value Machine::rebuild_tensor(Handler h, const std::vector<Value>& a, const char* fname) {
-  const std::string f = std::string("torch._utils.") + fname;
+  const FnName f{"torch._utils", fname};
   switch (h) {
     case Handler::kRebuildTensor:
       arity(a, 4, 4, f);
@@ -427,7 +439,7 @@ Value Machine::rebuild_tensor(Handler h, const std::vector<Value>& a, const char
 }
 
 Value Machine::rebuild_from_type(const std::vector<Value>& a) {
-  const std::string f = "torch._tensor._rebuild_from_type_v2";
+  const FnName f{"torch._tensor", "_rebuild_from_type_v2"};
   arity(a, 4, 4, f);
   const Special* fs = a[0].kind() == Kind::kGlobal ? special(a[0]) : nullptr;
   if (!fs || fs->tag != Tag::kKnown || !is_tensor_rebuild(static_cast<Handler>(fs->aux)))
@@ -448,7 +460,7 @@ Value Machine::rebuild_from_type(const std::vector<Value>& a) {
 }
 
 Value Machine::numpy_scalar(const std::vector<Value>& a) {
-  const std::string f = "numpy.core.multiarray.scalar";
+  const FnName f{"numpy.core.multiarray", "scalar"};
   arity(a, 1, 2, f);
   const Special* s = a[0].is_object() ? special(a[0]) : nullptr;
   if (!s || s->tag != Tag::kNumpyDtype) corrupt(f + ": first argument must be a numpy dtype");
@@ -483,7 +495,7 @@ Value Machine::numpy_scalar(const std::vector<Value>& a) {
 }
 
 Value Machine::call(Handler h, const Value& g, const Value& args, bool newobj) {
-  const std::string f = qname(g);
+  const FnName f{g.as_global().module, g.as_global().name};
   if (newobj && !is_class(h)) corrupt("NEWOBJ of " + f + ", which is not a class");
   const std::vector<Value>& a = args.items();
   switch (h) {
@@ -552,7 +564,8 @@ Value Machine::call(Handler h, const Value& g, const Value& args, bool newobj) {
       arity(a, 0, 1, f);
       if (a.empty()) return Value::tuple();
       if (!a[0].is_tuple() && !a[0].is_list()) corrupt(f + " argument must be a tuple of ints");
-      for (const Value& x : a[0].items()) want_int(x, f + " item");
+      for (const Value& x : a[0].items())
+        if (!x.is_int()) corrupt(f + " item must be an int, got " + x.kind_name());
       return Value::tuple(a[0].items());
     }
     case Handler::kDevice: {
@@ -560,11 +573,20 @@ Value Machine::call(Handler h, const Value& g, const Value& args, bool newobj) {
       if (!a[0].is_string()) corrupt(f + ": device type must be a str");
       std::string d = a[0].as_string();
       if (a.size() == 2 && !a[1].is_none()) {
-        const int64_t i = want_int(a[1], f + " index");
-        if (i < 0) corrupt(f + ": negative device index");
+        if (!a[1].is_int() || a[1].as_int() < 0) corrupt(f + ": device index must be a non-negative int");
+        const int64_t i = a[1].as_int();
         d += ":" + std::to_string(i);
       }
       return Value::string(std::move(d));
+    }
+    case Handler::kGetLayout: {  // ('torch.sparse_coo',) -> the layout as a torch global
+      arity(a, 1, 1, f);
+      static const std::string_view layouts[] = {"torch.strided", "torch.sparse_coo", "torch.sparse_csr",
+                                                 "torch.sparse_csc", "torch.sparse_bsr", "torch.sparse_bsc",
+                                                 "torch._mkldnn", "torch.jagged"};
+      if (!a[0].is_string() || std::find(std::begin(layouts), std::end(layouts), a[0].as_string()) == std::end(layouts))
+        corrupt(f + ": unknown layout");
+      return Value::global("torch", a[0].as_string().substr(6));
     }
     case Handler::kRestoreTypeTag:
       arity(a, 2, 2, f);

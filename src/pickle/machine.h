@@ -28,6 +28,7 @@ enum class Handler : uint8_t {
   kRebuildTensor, kRebuildTensorV2, kRebuildTensorV3, kRebuildParameter,
   kRebuildParameterWithState, kRebuildFromTypeV2, kRebuildDeviceFromCpu, kRebuildMeta,
   kRebuildQTensor, kRebuildOtherKind, kStorageClass, kDType, kTensorClass, kSize, kDevice,
+  kGetLayout,
   // torch.jit._pickle
   kRestoreTypeTag, kBuildIntList, kBuildDoubleList, kBuildBoolList, kBuildTensorList,
   kBuildTensorFromId,

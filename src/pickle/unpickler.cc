@@ -313,6 +313,10 @@ Value Vm::long_value(size_t n) {
 }
 
 Value Vm::resolve(std::string_view module, std::string_view name) {
+  // Python 2 spellings, mapped as Python 3's unpickler maps them (fix_imports).
+  if (module == "__builtin__") module = "builtins";
+  if (module == "copy_reg") module = "copyreg";
+  if (module == "builtins" && name == "xrange") name = "range";
   for (std::string_view s : {module, name}) {
     if (s.empty() || s.size() > 256 || s.find('\0') != s.npos || s.find('\n') != s.npos || !valid_utf8(s))
       corrupt("bad global name \"" + escape(s) + "\"");
@@ -393,11 +397,12 @@ void Vm::build() {
     ValueDict& d = target.as_dict();
     if (!d.ordered) corrupt("BUILD on a plain dict");
     if (!state.is_dict()) corrupt(std::string("OrderedDict state must be a dict, got ") + state.kind_name());
-    for (const auto& [k, v] : state.as_dict().items) {
-      if (!k.is_string()) corrupt("OrderedDict attribute names must be strings");
-      auto it = std::find_if(d.attributes.begin(), d.attributes.end(), [&](const auto& a) { return a.first == k.as_string(); });
-      if (it != d.attributes.end()) it->second = v;
-      else d.attributes.emplace_back(k.as_string(), v);
+    for (const auto& kv : state.as_dict().items) {
+      if (!kv.first.is_string()) corrupt("OrderedDict attribute names must be strings");
+      const std::string& name = kv.first.as_string();
+      auto it = std::find_if(d.attributes.begin(), d.attributes.end(), [&](const auto& a) { return a.first == name; });
+      if (it != d.attributes.end()) it->second = kv.second;
+      else d.attributes.emplace_back(name, kv.second);
     }
   } else if (target.is_object()) {
     if (const auto* s = m_.special(target)) {
@@ -461,7 +466,6 @@ PickleResult Vm::run(bool allow_trailing) {
     if (in_frame_ && pos_ == frame_end_) in_frame_ = false;
     if (pos_ >= n_) {
       op_pos = pos_;
-      op = 0;
       corrupt("pickle ends before STOP");
     }
     op_pos = pos_;
@@ -692,8 +696,10 @@ PickleResult unpickle(std::span<const std::byte> bytes, const PickleOptions& opt
       if (!options.member.empty()) e.member(options.member);
       throw;
     }
-    std::string prefix = std::string(pickle::opcode_name(vm.op)) + " (0x" + pickle::hex_digit(vm.op >> 4) +
-                         pickle::hex_digit(vm.op) + "): ";
+    const std::string prefix = vm.op_pos >= bytes.size()
+                                   ? std::string("end of pickle: ")
+                                   : std::string(pickle::opcode_name(vm.op)) + " (0x" + pickle::hex_digit(vm.op >> 4) +
+                                         pickle::hex_digit(vm.op) + "): ";
     Error out(e.code(), prefix + e.message());
     out.reader(e.reader()).offset(e.offset().value_or(off));
     if (!options.member.empty()) out.member(options.member);

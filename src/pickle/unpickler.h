@@ -1,20 +1,28 @@
 // The restricted unpickler: a pickle VM that only builds data (torchless/value.h).
 //
-// It implements every opcode of protocols 2-5 (and refuses protocol 0/1 text opcodes with
-// kUnsupported), resolves GLOBALs through an exact (module, name) table of torch / collections /
-// numpy helpers whose handlers check their arguments and return data (tensor rebuild functions,
-// storages, dtypes, torch.Size, OrderedDict, _codecs.encode, set, numpy scalars and arrays,
-// copyreg._reconstructor, torch.jit._pickle helpers). Nothing is ever called.
+// It implements every opcode of protocols 2-5 (protocol 0/1 text opcodes are kUnsupported,
+// out-of-band buffers too) and resolves GLOBALs through an exact (module, name) table
+// (pickle/globals.cc) of torch / collections / numpy helpers whose handlers check their
+// arguments (kCorrupt otherwise) and return data: tensor rebuild functions, storages, dtypes,
+// torch.Size / device, OrderedDict, _codecs.encode, set, numpy scalars and arrays,
+// copyreg._reconstructor, torch.jit._pickle helpers. Nothing is ever called. Meta, quantized,
+// sparse, nested and wrapper-subclass tensors are kUnsupported naming the rebuild function.
 //
-// Unknown globals: a NEWOBJ / BUILD / REDUCE-to-instantiate of an unknown class in opaque mode
-// becomes an inert ValueObject (how modules and custom objects are pickled). A REDUCE of any
-// other callable (os.system, builtins.eval, ...) is kForbidden naming module.name and the
-// opcode offset, unless `permissive` is set: then it becomes an inert ValueObject with
-// is_call = true and a warning. strict mode refuses every unknown global (kForbidden).
+// Unknown globals: strict mode (opaque = false) refuses them at the GLOBAL (kForbidden). In
+// opaque mode they become inert Global values (listed in warnings); NEWOBJ / NEWOBJ_EX of one
+// is an inert ValueObject (is_call = false) that records BUILD states, APPENDs and SETITEMs —
+// how modules and custom objects are pickled. REDUCE of one (os.system, builtins.eval, ...) is
+// kForbidden naming module.name at the REDUCE's offset, unless `permissive` is set: then it is
+// an inert ValueObject with is_call = true and a warning.
 //
-// Limits: pickle.max_bytes, max_depth (containers and open MARKs), max_memo, max_long_bytes,
-// tensor.* checks on every rebuilt tensor. Cycles are refused (kCorrupt). Errors carry the
-// absolute offset (base_offset + position) and the opcode.
+// Checks: pickle.max_bytes, max_memo (memo is a map: memory follows entries), max_long_bytes
+// (longer LONG1/LONG4 are kLimitExceeded; beyond int64 they become BigInt text), max_depth
+// (open MARKs while parsing; container nesting over the finished graph, so nesting built
+// through the memo counts too), tensor.* on every rebuilt tensor, lengths against the bytes
+// present before any allocation, frames, strict UTF-8, hashable dict keys and no duplicate
+// keys. At STOP the graph reachable from the result is walked iteratively: a cycle is kCorrupt
+// in every mode; containers not reachable are emptied so no reference cycle can leak. Errors
+// name the opcode and carry the absolute offset (base_offset + position) and `member`.
 #pragma once
 
 #include <cstdint>
