@@ -54,6 +54,12 @@ def u64(b, o):
     return struct.unpack_from("<Q", b, o)[0]
 
 
+def allow(entry, nbytes, why):
+    """Widens an entry's heap bound by `nbytes` where one input byte must become a value."""
+    entry["heap_allowance_bytes"] = nbytes
+    entry["heap_bound"] += " + " + why
+
+
 class Member:
     """One zip record. `data` holds the bytes as stored (compressed for method 8). Every
     central-directory field can be changed through `central` (applied after defaults), every
@@ -1501,9 +1507,12 @@ class Families(Gen):
         self.pkl("PKL-11", "long-binput-0xffffffff", A("v", INT(1) + PUT(0xFFFFFFFF)), "ok",
                  "LONG_BINPUT 0xffffffff: legal for a hash-map memo; a dense memo would need 32 GiB",
                  offset=False)
-        self.pkl("PKL-11", "memo-over-limit", I(o4, p4, EMPTY_LIST + MEMOIZE * 4194305), "limit_exceeded",
-                 "4,194,305 MEMOIZE ops (> pickle.max_memo)", seed="torch_p4",
-                 context={"limit": "pickle.max_memo"}, offset=False)
+        e = self.pkl("PKL-11", "memo-over-limit", I(o4, p4, EMPTY_LIST + MEMOIZE * 4194305), "limit_exceeded",
+                     "4,194,305 MEMOIZE ops (> pickle.max_memo)", seed="torch_p4",
+                     context={"limit": "pickle.max_memo"}, offset=False)
+        # One input byte per memo entry: a memo slot (a 40-byte value handle) cannot fit the
+        # 4-bytes-per-input-byte bound, so the bound allows 64 B per entry up to the limit.
+        allow(e, 64 * 4194304, "64 B x pickle.max_memo")
         self.pkl("PKL-11", "memoize-empty-stack", edit(o4, p4, after={0: MEMOIZE}), "corrupt",
                  "MEMOIZE with an empty stack", seed="torch_p4")
 
@@ -1530,8 +1539,11 @@ class Families(Gen):
                  "100,000 nested lists (EMPTY_LIST x N, APPEND x N-1)", context=lim, offset=False)
         self.pkl("PKL-14", "tuples-100000", A("deep", INT(0) + TUPLE1 * N), "limit_exceeded",
                  "100,000 nested 1-tuples", context=lim, offset=False)
-        self.pkl("PKL-14", "dicts-100000", A("deep", EMPTY_DICT + (INT(0) + EMPTY_DICT) * N + SETITEM * N),
-                 "limit_exceeded", "100,000 nested dicts", context=lim, offset=False)
+        e = self.pkl("PKL-14", "dicts-100000", A("deep", EMPTY_DICT + (INT(0) + EMPTY_DICT) * N + SETITEM * N),
+                     "limit_exceeded", "100,000 nested dicts", context=lim, offset=False)
+        # 100,000 one-byte EMPTY_DICTs sit on the stack before the first SETITEM nests them: a
+        # dict node, its stack slot and its registry slot cost ~160 B per input byte pair.
+        allow(e, 160 * N, "160 B x dicts pushed")
         self.pkl("PKL-14", "marks-100000", edit(o2, p2, after={0: MARK * N + b"1" * N}), "limit_exceeded",
                  "100,000 open MARKs (closed again by POP_MARK)", context=lim, offset=False)
 

@@ -1,6 +1,5 @@
 #include "formats/flatten.h"
 
-#include <set>
 
 #include "core/check.h"
 
@@ -67,7 +66,6 @@ struct Flattener {
   Budget budget;
   uint64_t max_bytes;
   uint64_t bytes = 0;
-  std::set<std::string> inert_classes;
 
   // Each listed entry costs its name plus a fixed overhead against max_bytes.
   void charge(const std::string& name) {
@@ -100,8 +98,6 @@ struct Flattener {
         return;
       }
       case Value::Kind::kObject: {
-        const ValueObject& o = v.as_object();
-        inert_classes.insert(escape(o.qualified_name(), 200) + (o.is_call ? "()" : ""));
         if (is_module(v)) {
           StateDict sd;
           module_walk(v, name.empty() ? "" : name + ".", sd, budget, depth + 1);
@@ -137,11 +133,6 @@ void flatten(LoadedFile& file, const Limits& limits, uint64_t input_bytes) {
                                  : add_u64(uint64_t{16} << 20, mul_u64(input_bytes, 4));
   Flattener f{file, Budget{limits}, max_bytes};
   f.walk(file.root, "", 0);
-  if (!f.inert_classes.empty()) {
-    std::string list;
-    for (const auto& c : f.inert_classes) list += (list.empty() ? "" : ", ") + c;
-    file.warnings.push_back("inert objects (named by the file, never imported or run): " + list);
-  }
 }
 
 }  // namespace torchless::formats

@@ -4,6 +4,7 @@
 // (one value, no open MARK, no trailing bytes, acyclic, nesting depth, unique dict keys).
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <iterator>
 
 #include "core/check.h"
@@ -46,8 +47,9 @@ const char* opcode_name(uint8_t op) {
 
 std::string qname(const ValueGlobal& g) { return escape(g.module) + "." + escape(g.name); }
 
-// The memo: a dense vector while indices stay near the number of entries (the usual case),
+// The memo: a dense deque while indices stay near the number of entries (the usual case),
 // a hash map for sparse indices, so memory follows entries, never the largest index (PKL-11).
+// A deque grows in blocks, without the doubling copy a vector makes at every reallocation.
 class Memo {
  public:
   explicit Memo(uint64_t max) : max_(max) {}
@@ -79,8 +81,8 @@ class Memo {
   }
   uint64_t max_;
   size_t count_ = 0;
-  std::vector<Value> dense_;
-  std::vector<uint8_t> has_;
+  std::deque<Value> dense_;
+  std::deque<uint8_t> has_;
   std::unordered_map<uint64_t, Value> sparse_;
 };
 
@@ -197,6 +199,11 @@ const Value* child(const Value& v, size_t i) {
 
 class Vm {
  public:
+  // The dict key whose value REDUCE is building, when the stack shows one (a string right
+  // below the popped callable): names the tensor in rebuild errors (TEN-02).
+  const std::string* pending_key() const {
+    return !stack_.empty() && stack_.back().is_string() ? &stack_.back().as_string() : nullptr;
+  }
   Vm(std::span<const std::byte> bytes, const PickleOptions& options)
       : m_(options), p_(reinterpret_cast<const uint8_t*>(bytes.data())), n_(bytes.size()),
         memo_(options.limits.pickle_max_memo) {}
@@ -288,6 +295,7 @@ class Vm {
   int proto_ = 0;
   std::vector<Value> stack_;
   std::vector<size_t> marks_;
+  std::vector<std::string> inert_globals_;  // unknown globals, in order of first use
   Memo memo_;
   std::unordered_map<std::string, Value> globals_;      // "module\nname" -> one node
   std::unordered_map<const void*, Value> replaced_;     // numpy arrays turned into tensors
@@ -331,7 +339,7 @@ Value Vm::resolve(std::string_view module, std::string_view name) {
   } else if (!m_.opaque()) {
     fail(Error::Code::kForbidden, "global " + qname(g.as_global()) + " is not allowed");
   } else {
-    m_.warn("unknown global " + qname(g.as_global()) + " kept as an inert reference");
+    inert_globals_.push_back(qname(g.as_global()));
   }
   globals_.emplace(std::move(key), g);
   return g;
@@ -380,6 +388,8 @@ void Vm::setitems(Value& target, size_t from) {
     dst = &target.as_dict().items;
     for (size_t i = from; i < stack_.size(); i += 2)
       if (!is_key(stack_[i])) corrupt(std::string("unhashable dict key of type ") + stack_[i].kind_name());
+      else if (stack_[i].is_string() && stack_[i].as_string().find('\0') != std::string::npos)
+        corrupt("dict key '" + escape(stack_[i].as_string()) + "' contains NUL");  // PKL-21
   } else if (target.is_object() && !m_.special(target)) {
     dst = &target.as_object().set_items;
   } else {
@@ -500,6 +510,12 @@ PickleResult Vm::run(bool allow_trailing) {
         check_graph(r.root, seen);
         m_.release(seen);
         r.warnings = std::move(m_.warnings);
+        if (!inert_globals_.empty()) {
+          std::string list;
+          for (size_t i = 0; i < inert_globals_.size() && i < 8; ++i) list += (i ? ", " : "") + inert_globals_[i];
+          if (inert_globals_.size() > 8) list += ", ... (" + std::to_string(inert_globals_.size()) + " in all)";
+          r.warnings.push_back("names the file refers to, kept as inert records (never imported or run): " + list);
+        }
         return r;
       }
       case '(':
@@ -700,7 +716,8 @@ PickleResult unpickle(std::span<const std::byte> bytes, const PickleOptions& opt
                                    ? std::string("end of pickle: ")
                                    : std::string(pickle::opcode_name(vm.op)) + " (0x" + pickle::hex_digit(vm.op >> 4) +
                                          pickle::hex_digit(vm.op) + "): ";
-    Error out(e.code(), prefix + e.message());
+    const std::string* key = vm.op == 'R' ? vm.pending_key() : nullptr;
+    Error out(e.code(), prefix + e.message() + (key ? " (value of key '" + escape(*key) + "')" : ""));
     out.reader(e.reader()).offset(e.offset().value_or(off));
     if (!options.member.empty()) out.member(options.member);
     throw out;

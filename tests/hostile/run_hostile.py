@@ -245,7 +245,7 @@ class Runner:
                 nbytes = allocated_bytes(path)
             else:
                 nbytes = e.get("bytes", 0)
-            bound = baseline + 16 * MiB + 4 * nbytes
+            bound = baseline + 16 * MiB + 4 * nbytes + e.get("heap_allowance_bytes", 0)
             c = self.run_cli(path, e.get("args", []))
         finally:
             if sock:
