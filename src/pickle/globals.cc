@@ -155,7 +155,6 @@ struct FnName {
   std::string_view module, name;
   std::string str() const { return escape(module) + "." + escape(name); }
 };
-std::string operator+(const FnName& f, const std::string& s) { return f.str() + s; }
 std::string operator+(const FnName& f, const char* s) { return f.str() + s; }
 std::string operator+(const char* s, const FnName& f) { return s + f.str(); }
 
