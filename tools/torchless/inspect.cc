@@ -8,6 +8,7 @@
 #include <string>
 
 #include "commands.h"
+#include "progress.h"
 #include "torchless/load.h"
 
 namespace torchless::cli {
@@ -70,8 +71,21 @@ int inspect(const InspectArgs& args) {
   auto file = open(args.file, opts);
   if (!file) return report(file.error());
 
+  // Hashes are computed once, up front, under a progress bar (they read every byte).
+  std::vector<std::string> hashes;
+  if (args.sha256) {
+    uint64_t total = 0;
+    for (const auto& [name, t] : file->tensors) total += t.nbytes();
+    Progress progress("sha256", total);
+    for (const auto& [name, t] : file->tensors) {
+      hashes.push_back(sha256_hex(t));
+      progress.add(t.nbytes());
+    }
+  }
+
   if (args.json) {
     Json out;
+    size_t i = 0;
     out["format"] = format_name(file->format);
     Json tensors = Json::array();
     for (const auto& [name, t] : file->tensors) {
@@ -79,7 +93,7 @@ int inspect(const InspectArgs& args) {
       e["name"] = name;
       e["dtype"] = std::string(dtype_name(t.dtype()));
       e["shape"] = t.shape();
-      if (args.sha256) e["sha256"] = sha256_hex(t);
+      if (args.sha256) e["sha256"] = hashes[i++];
       tensors.push_back(std::move(e));
     }
     out["tensors"] = std::move(tensors);
@@ -96,6 +110,7 @@ int inspect(const InspectArgs& args) {
   for (const auto& [name, t] : file->tensors) width = std::max(width, name.size());
   width = std::min<size_t>(width, 60);
   uint64_t total_bytes = 0, total_numel = 0;
+  size_t i = 0;
   if (!file->tensors.empty()) {
     std::printf("\n%-*s  %-9s %-20s %10s%s\n", static_cast<int>(width), "name", "dtype", "shape", "size",
                 args.sha256 ? "  sha256" : "");
@@ -105,7 +120,7 @@ int inspect(const InspectArgs& args) {
       std::printf("%-*s  %-9s %-20s %10s%s%s\n", static_cast<int>(width), escape(name, 200).c_str(),
                   std::string(dtype_name(t.dtype())).c_str(), shape_text(t).c_str(),
                   human_bytes(t.nbytes()).c_str(), args.sha256 ? "  " : "",
-                  args.sha256 ? sha256_hex(t).c_str() : "");
+                  args.sha256 ? hashes[i++].c_str() : "");
     }
   }
   std::printf("\n%zu tensors, %" PRIu64 " elements, %s\n", file->tensors.size(), total_numel,
