@@ -1,6 +1,7 @@
 // torch.save zip archives (formats.md 1) and TorchScript archives (5): the same container,
 // told apart by constants.pkl. Only data.pkl and constants.pkl are unpickled; code/ is never
-// interpreted (torchscript.cc reads two generated name lists from it).
+// interpreted (torchscript.cc reads two generated name lists from it). A zip of nothing but
+// .npy members is an .npz and goes to read_npz (npy.cc).
 #include <algorithm>
 #include <set>
 
