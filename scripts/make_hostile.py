@@ -2127,7 +2127,7 @@ class Families(Gen):
                 ("unicode", "'<U1'", "(6,)", data, "unsupported"),
                 ("bytes", "'|S4'", "(6,)", data, "unsupported"),
                 ("datetime", "'<M8[s]'", "(3,)", data, "unsupported"),
-                ("big-endian", "'>f4'", "(2, 3)", data, "unsupported"),
+                ("big-endian", "'>f4'", "(2, 3)", data, "ok"),  # swapped into an owned buffer
                 ("no-byte-order", "'f4'", "(2, 3)", data, "corrupt")]:
             N("NPY-04", label, self.npy("{'descr': %s, 'fortran_order': False, 'shape': %s, }" % (descr, shape), payload),
               code, "descr %s" % descr)

@@ -1,3 +1,4 @@
+// Strict JSON helper (json.h): nlohmann_json's SAX parser feeding a compact tree.
 #include "core/json.h"
 
 #include <cstdint>
@@ -46,35 +47,33 @@ class JsonBuilder {
   JsonBuilder(std::string_view text, const JsonOptions& options, const char** high)
       : text_(text), options_(options), high_(high) {}
 
-  bool null() { return leaf(Json::Type::kNull); }
+  bool null() {
+    add(Json::Type::kNull);
+    return value_done();
+  }
   bool boolean(bool v) {
-    Json& j = add(Json::Type::kBool);
-    j.num_.b = v;
-    return true;
+    add(Json::Type::kBool).v_.b = v;
+    return value_done();
   }
   bool number_integer(int64_t v) {
-    Json& j = add(Json::Type::kInt);
-    j.num_.i = v;
-    return true;
+    add(Json::Type::kInt).v_.i = v;
+    return value_done();
   }
   bool number_unsigned(uint64_t v) {
     if (v > static_cast<uint64_t>(INT64_MAX)) {
-      add(Json::Type::kUInt).num_.u = v;
+      add(Json::Type::kUInt).v_.u = v;
     } else {
-      add(Json::Type::kInt).num_.i = static_cast<int64_t>(v);
+      add(Json::Type::kInt).v_.i = static_cast<int64_t>(v);
     }
-    return true;
+    return value_done();
   }
-  bool number_float(double v, const std::string& raw) {
-    Json& j = add(Json::Type::kFloat);
-    j.num_.f = v;
-    j.text_ = raw;
-    return true;
+  bool number_float(double, const std::string& raw) {
+    *add(Json::Type::kFloat).v_.text = raw;
+    return value_done();
   }
   bool string(std::string& v) {
-    Json& j = add(Json::Type::kString);
-    j.text_ = std::move(v);
-    return true;
+    *add(Json::Type::kString).v_.text = std::move(v);
+    return value_done();
   }
   bool binary(nlohmann::json::binary_t&) { corrupt("binary value in JSON text"); }
   bool start_object(size_t) { return open(Json::Type::kObject); }
@@ -85,8 +84,7 @@ class JsonBuilder {
     const uint64_t at = token_start();
     if (!keys_.back().insert(k).second)
       corrupt_at("duplicate key \"" + escape(k) + "\"", options_.base_offset + at);
-    Json* obj = stack_.back();
-    obj->members_.push_back(Json::Member{std::move(k), options_.base_offset + at, Json()});
+    stack_.back()->v_.members->push_back(Json::Member{std::move(k), options_.base_offset + at, Json()});
     return true;
   }
   bool parse_error(size_t position, const std::string&, const nlohmann::detail::exception& ex) {
@@ -115,30 +113,43 @@ class JsonBuilder {
   }
   size_t consumed() const { return static_cast<size_t>(*high_ - text_.data()); }
 
+  // A new value of `type` (payload allocated) in the open container, at the current token.
   Json& add(Json::Type type) {
     const uint64_t at = token_start();
     Json* slot;
     if (stack_.empty()) {
       corrupt_at("JSON text must be an object or an array", options_.base_offset + at);
     } else if (stack_.back()->type_ == Json::Type::kArray) {
-      stack_.back()->items_.emplace_back();
-      slot = &stack_.back()->items_.back();
+      slot = &stack_.back()->v_.items->emplace_back();
     } else {
-      slot = &stack_.back()->members_.back().value;
+      slot = &stack_.back()->v_.members->back().value;
     }
-    slot->type_ = type;
+    init(*slot, type);
     slot->offset_ = options_.base_offset + at;
     return *slot;
   }
-  bool leaf(Json::Type type) {
-    add(type);
+  static void init(Json& j, Json::Type type) {
+    switch (type) {  // allocate first: on bad_alloc the value stays a null
+      case Json::Type::kString: case Json::Type::kFloat: j.v_.text = new std::string(); break;
+      case Json::Type::kArray: j.v_.items = new std::vector<Json>(); break;
+      case Json::Type::kObject: j.v_.members = new std::vector<Json::Member>(); break;
+      default: break;
+    }
+    j.type_ = type;
+  }
+  // A value is complete: a top-level member goes to on_member instead of staying in the tree.
+  bool value_done() {
+    if (options_.on_member && stack_.size() == 1 && root_.type_ == Json::Type::kObject) {
+      options_.on_member(root_.v_.members->back());
+      root_.v_.members->pop_back();
+    }
     return true;
   }
   bool open(Json::Type type) {
     Json* j;
     if (stack_.empty()) {
       last_ = consumed() - 1;  // the bracket itself (leading whitespace was skipped)
-      root_.type_ = type;
+      init(root_, type);
       root_.offset_ = options_.base_offset + last_;
       last_ = consumed();
       j = &root_;
@@ -160,8 +171,9 @@ class JsonBuilder {
     if (stack_.empty()) {
       done_ = true;
       end_ = last_;
+      return true;
     }
-    return true;
+    return value_done();
   }
 
   std::string_view text_;
@@ -192,6 +204,53 @@ Json parse_json(std::string_view text, const JsonOptions& options) {
   return b.take();
 }
 
+// ---- the value itself ---------------------------------------------------------------------
+
+Json::Json(Json&& o) noexcept : type_(o.type_), offset_(o.offset_), v_(o.v_) {
+  o.type_ = Type::kNull;
+  o.v_ = {};
+}
+
+Json& Json::operator=(Json&& o) noexcept {
+  if (this != &o) {
+    reset();
+    type_ = o.type_;
+    offset_ = o.offset_;
+    v_ = o.v_;
+    o.type_ = Type::kNull;
+    o.v_ = {};
+  }
+  return *this;
+}
+
+Json::~Json() { reset(); }
+
+void Json::reset() {
+  switch (type_) {
+    case Type::kString: case Type::kFloat: delete v_.text; break;
+    case Type::kArray: delete v_.items; break;
+    case Type::kObject: delete v_.members; break;
+    default: break;
+  }
+  type_ = Type::kNull;
+  v_ = {};
+}
+
+const std::string& Json::text() const {
+  static const std::string empty;
+  return type_ == Type::kString || type_ == Type::kFloat ? *v_.text : empty;
+}
+
+const std::vector<Json>& Json::items() const {
+  static const std::vector<Json> empty;
+  return type_ == Type::kArray ? *v_.items : empty;
+}
+
+const std::vector<Json::Member>& Json::members() const {
+  static const std::vector<Member> empty;
+  return type_ == Type::kObject ? *v_.members : empty;
+}
+
 // ---- accessors ----------------------------------------------------------------------------
 
 const char* Json::type_name() const {
@@ -215,33 +274,33 @@ namespace {
 
 const std::string& Json::as_string(std::string_view what) const {
   if (type_ != Type::kString) wrong_type(*this, what, "a string");
-  return text_;
+  return *v_.text;
 }
 
 bool Json::as_bool(std::string_view what) const {
   if (type_ != Type::kBool) wrong_type(*this, what, "a boolean");
-  return num_.b;
+  return v_.b;
 }
 
 uint64_t Json::as_u64(std::string_view what) const {
-  if (type_ == Type::kUInt) return num_.u;
+  if (type_ == Type::kUInt) return v_.u;
   if (type_ == Type::kInt) {
-    if (num_.i < 0) corrupt_at(std::string(what) + " must not be negative", offset_);
-    return static_cast<uint64_t>(num_.i);
+    if (v_.i < 0) corrupt_at(std::string(what) + " must not be negative", offset_);
+    return static_cast<uint64_t>(v_.i);
   }
-  if (type_ == Type::kFloat && text_.find_first_of(".eE") == std::string::npos)
+  if (type_ == Type::kFloat && v_.text->find_first_of(".eE") == std::string::npos)
     corrupt_at(std::string(what) + " is out of the 64-bit integer range", offset_);
   wrong_type(*this, what, "a non-negative integer");
 }
 
 const std::vector<Json>& Json::as_array(std::string_view what) const {
   if (type_ != Type::kArray) wrong_type(*this, what, "an array");
-  return items_;
+  return *v_.items;
 }
 
 const std::vector<Json::Member>& Json::as_object(std::string_view what) const {
   if (type_ != Type::kObject) wrong_type(*this, what, "an object");
-  return members_;
+  return *v_.members;
 }
 
 }  // namespace torchless

@@ -7,9 +7,14 @@
 // kLimitExceeded (json.max_depth). Numbers keep their kind: integers stay exact (int64 or
 // uint64), anything with a fraction or exponent is a float, and the integer accessors refuse
 // floats, so "2.0" never passes where a size is required.
+//
+// Memory: a value is 24 bytes plus its string or container on the heap; a reader of a large
+// header can take the top-level members one by one as they are parsed (JsonOptions::on_member)
+// and refuse early, so the whole tree of a hostile header is never built.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,8 +24,13 @@ namespace torchless {
 
 class Json {
  public:
-  enum class Type { kNull, kBool, kInt, kUInt, kFloat, kString, kArray, kObject };
+  enum class Type : uint8_t { kNull, kBool, kInt, kUInt, kFloat, kString, kArray, kObject };
   struct Member;
+
+  Json() = default;
+  Json(Json&& o) noexcept;
+  Json& operator=(Json&& o) noexcept;
+  ~Json();
 
   Type type() const { return type_; }
   // Absolute byte offset of the value's first byte (base_offset + position in the text).
@@ -38,24 +48,25 @@ class Json {
   const std::vector<Json>& as_array(std::string_view what) const;
   const std::vector<Member>& as_object(std::string_view what) const;
 
-  // Raw parts, valid for the matching type.
-  const std::string& text() const { return text_; }  // string value, or a float's source text
-  const std::vector<Json>& items() const { return items_; }
-  const std::vector<Member>& members() const { return members_; }
+  // Raw parts, empty for the other types.
+  const std::string& text() const;  // string value, or a float's source text
+  const std::vector<Json>& items() const;
+  const std::vector<Member>& members() const;
 
  private:
   friend class JsonBuilder;
+  void reset();
+
   Type type_ = Type::kNull;
   uint64_t offset_ = 0;
   union {
     bool b;
     int64_t i;
     uint64_t u;
-    double f;
-  } num_{};
-  std::string text_;
-  std::vector<Json> items_;
-  std::vector<Member> members_;
+    std::string* text;              // kString, kFloat (owned)
+    std::vector<Json>* items;       // kArray (owned)
+    std::vector<Member>* members;   // kObject (owned)
+  } v_{};
 };
 
 struct Json::Member {
@@ -70,6 +81,10 @@ struct JsonOptions {
   // After the value: false = JSON whitespace only; true = ASCII spaces only (safetensors'
   // padding rule, hostile-inputs ST-03).
   bool spaces_only_after = false;
+  // When set (and the text is an object), each top-level member is handed to this function as
+  // soon as its value is complete, and is not kept: the returned object has no members. The
+  // function may throw to refuse the text there. Keys are still checked for duplicates.
+  std::function<void(Json::Member&)> on_member;
 };
 
 // Parses `text`, which must hold exactly one object or array. Throws Error (check.h).

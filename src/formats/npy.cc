@@ -1,15 +1,18 @@
-// NumPy .npy reader (formats.md 10, hostile-inputs NPY-01..07).
+// NumPy .npy and .npz readers (formats.md 10, hostile-inputs NPY-01..07).
 //   "\x93NUMPY" major minor | u16 (v1) or u32 (v2, v3) header length | header | data
 // The header is NumPy's dict literal, read by a dedicated grammar (never evaluated):
 //   '{' key ':' value (',' key ':' value)* [','] '}' spaces '\n'
 // with exactly the keys 'descr', 'fortran_order', 'shape', each once, in any order; tokens are
 // separated by spaces only. Data must be exactly numel x itemsize bytes. The tensor is a view
 // of the file (copied when misaligned); fortran_order gives column-major strides.
+// An .npz (numpy.savez / savez_compressed) is a zip of .npy members, each read the same way
+// from the member's bytes: a view of the file for STORED members, inflated for DEFLATE.
 #include <algorithm>
 #include <string_view>
 
 #include "core/check.h"
 #include "formats/readers.h"
+#include "zip/zip.h"
 
 namespace torchless::formats {
 namespace {
@@ -189,48 +192,52 @@ std::string stem(const std::string& path) {
   return base.empty() ? "tensor" : base;
 }
 
-}  // namespace
-
-ReadResult read_npy(const FilePtr& file, const LoadOptions& options) {
-  const Limits& limits = options.limits;
-  const auto* b = reinterpret_cast<const unsigned char*>(file->data());
-  const uint64_t size = file->size();
-  if (size < 10) corrupt_at("file shorter than the 10-byte npy preamble", 0);
-  if (std::string_view(reinterpret_cast<const char*>(b), 6) != "\x93NUMPY") corrupt_at("bad npy magic", 0);
+// One .npy image held in `bytes`, whose first byte is at absolute offset `base` in the file
+// (error offsets are absolute). The tensor views `bytes` (copied when misaligned or swapped).
+Tensor parse_npy(const Storage& bytes, uint64_t base, const Limits& limits) {
+  const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+  const uint64_t size = bytes.nbytes();
+  if (size < 10) corrupt_at("shorter than the 10-byte npy preamble", base);
+  if (std::string_view(reinterpret_cast<const char*>(b), 6) != "\x93NUMPY") corrupt_at("bad npy magic", base);
   const unsigned major = b[6], minor = b[7];
   if (major < 1 || major > 3 || minor != 0)
     fail(Error(Error::Code::kUnsupported, "npy version " + std::to_string(major) + "." + std::to_string(minor) +
                                               " is not supported")
-             .offset(6));
+             .offset(base + 6));
   uint64_t header_len, header_start;
   if (major == 1) {
     header_len = b[8] | (uint64_t{b[9]} << 8);
     header_start = 10;
   } else {
-    if (size < 12) corrupt_at("file shorter than the 12-byte npy preamble", 0);
+    if (size < 12) corrupt_at("shorter than the 12-byte npy preamble", base);
     header_len = b[8] | (uint64_t{b[9]} << 8) | (uint64_t{b[10]} << 16) | (uint64_t{b[11]} << 24);
     header_start = 12;
   }
+  // A length past the end is a defect of this file; a real header above the budget is a limit.
+  if (!in_range(header_start, header_len, size)) corrupt_at("npy header runs past the end of the data", base + 8);
   check_limit("npy.max_header_bytes", limits.npy_max_header_bytes, header_len, "npy header too large");
-  if (!in_range(header_start, header_len, size)) corrupt_at("npy header runs past the end of the file", 8);
   const std::string_view text(reinterpret_cast<const char*>(b) + header_start, header_len);
-  // v1/v2 headers are ASCII; v3 allows UTF-8, which only structured field names use, and the
-  // grammar below accepts no non-ASCII byte anywhere, so both are refused the same way.
-  for (size_t i = 0; i < text.size(); ++i)
-    if (static_cast<unsigned char>(text[i]) >= 0x80 || (text[i] < 0x20 && text[i] != '\n'))
-      corrupt_at("npy header holds a non-ASCII or control byte", header_start + i);
-  const Header h = HeaderParser(text, header_start, limits).parse();
+  // v1/v2 headers are ASCII. v3 headers are UTF-8, which NumPy needs only for structured field
+  // names: those dtypes are unsupported, and the grammar accepts no non-ASCII byte anywhere
+  // else, so v3 lets such bytes through to it.
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c >= 0x80 && major < 3) || (c < 0x20 && c != '\n'))
+      corrupt_at("npy header holds a " + std::string(c >= 0x80 ? "non-ASCII" : "control") + " byte", base + header_start + i);
+  }
+  const Header h = HeaderParser(text, base + header_start, limits).parse();
 
   uint64_t numel = 1;
   for (int64_t d : h.shape) numel = mul_u64(numel, static_cast<uint64_t>(d), "array element count");
-  check_limit("tensor.max_numel", limits.tensor_max_numel, numel, "array has too many elements");
   const size_t es = dtype_size(h.dtype);
-  const uint64_t nbytes = mul_u64(numel, es, "array byte size");
+  const uint64_t nbytes = mul_u64(numel, es, "array byte size");  // overflow is corrupt, before the limit
+  check_limit("tensor.max_numel", limits.tensor_max_numel, numel, "array has too many elements");
   const uint64_t data_start = header_start + header_len;
   const uint64_t present = size - data_start;
   if (present < nbytes)
-    corrupt_at("array data is " + std::to_string(present) + " bytes, expected " + std::to_string(nbytes), size);
-  if (present > nbytes) corrupt_at(std::to_string(present - nbytes) + " bytes after the array data", data_start + nbytes);
+    corrupt_at("array data is " + std::to_string(present) + " bytes, expected " + std::to_string(nbytes), base + size);
+  if (present > nbytes)
+    corrupt_at(std::to_string(present - nbytes) + " bytes after the array data", base + data_start + nbytes);
 
   std::vector<int64_t> strides(h.shape.size());
   int64_t run = 1;
@@ -239,14 +246,41 @@ ReadResult read_npy(const FilePtr& file, const LoadOptions& options) {
     strides[i] = run;
     run = mul_i64(run, std::max<int64_t>(h.shape[i], 1), "array extent");
   }
-  Storage s = MappedFile::storage(file, data_start, nbytes);
+  Storage s = bytes.slice(data_start, nbytes);
   s = h.big_endian ? byteswapped(s, h.dtype) : s.aligned(dtype_alignment(h.dtype));
-  Tensor t = unwrap(Tensor::make(std::move(s), h.dtype, h.shape, std::move(strides), 0, limits.tensor_max_numel));
+  return unwrap(Tensor::make(std::move(s), h.dtype, h.shape, std::move(strides), 0, limits.tensor_max_numel));
+}
 
+}  // namespace
+
+ReadResult read_npy(const FilePtr& file, const LoadOptions& options) {
+  Tensor t = parse_npy(MappedFile::storage(file, 0, file->size()), 0, options.limits);
   ReadResult r;
   r.file.format = Format::kNpy;
   r.file.root = Value::tensor(t);
   r.file.tensors.emplace_back(stem(file->path()), std::move(t));
+  r.named = true;
+  return r;
+}
+
+ReadResult read_npz(const ZipReader& zip, const LoadOptions& options) {
+  ReadResult r;
+  r.file.format = Format::kNpy;
+  r.file.root = Value::dict();
+  ValueDict& dict = r.file.root.as_dict();
+  for (const ZipEntry& e : zip.entries()) {
+    // numpy.load's key: the member name without ".npy" (the caller checked the suffix).
+    const std::string name = e.name.substr(0, e.name.size() - 4);
+    try {
+      // A deflated member's offsets count from its local header into the inflated bytes.
+      Tensor t = parse_npy(zip.read(e, options.verify_crc), e.method == 0 ? e.data_offset : e.local_offset,
+                           options.limits);
+      dict.items.emplace_back(Value::string(name), Value::tensor(t));
+      r.file.tensors.emplace_back(name, std::move(t));
+    } catch (Error& err) {
+      throw std::move(err.member(e.name));
+    }
+  }
   r.named = true;
   return r;
 }

@@ -10,6 +10,10 @@
 #include "core/file.h"
 #include "torchless/load.h"
 
+namespace torchless {
+class ZipReader;
+}
+
 namespace torchless::formats {
 
 using FilePtr = std::shared_ptr<const MappedFile>;
@@ -23,7 +27,7 @@ struct ReadResult {
 };
 
 // torch.save zip archives (state dicts, checkpoints, whole-model pickles) and TorchScript
-// archives (same container; told apart by constants.pkl).
+// archives (same container; told apart by constants.pkl); .npz archives go on to read_npz.
 ReadResult read_torch_zip(const FilePtr& file, const LoadOptions& options);
 // torch.save(_use_new_zipfile_serialization=False): five pickles then raw storages.
 ReadResult read_torch_legacy(const FilePtr& file, const LoadOptions& options);
@@ -31,6 +35,9 @@ ReadResult read_safetensors(const FilePtr& file, const LoadOptions& options);
 // A Hugging Face *.index.json; shards are opened relative to the index's directory.
 ReadResult read_hf_index(const FilePtr& index, const LoadOptions& options);
 ReadResult read_npy(const FilePtr& file, const LoadOptions& options);
+// An .npz: an opened zip whose members all end in ".npy" (read_torch_zip hands it over);
+// one tensor per member, named as numpy.load names it (the member name without ".npy").
+ReadResult read_npz(const ZipReader& zip, const LoadOptions& options);
 // The initializers of an ONNX model (name -> tensor).
 ReadResult read_onnx(const FilePtr& file, const LoadOptions& options);
 

@@ -38,7 +38,6 @@ constexpr size_t kMaxNameBytes = 4096;
 
 struct Entry {
   std::string name;
-  uint64_t at;  // header offset of the entry (for messages)
   DType dtype;
   std::vector<int64_t> shape;
   uint64_t begin, end;
@@ -66,7 +65,7 @@ uint64_t shape_numel(const Json& shape, std::vector<int64_t>& out, const Limits&
 }
 
 Entry parse_entry(const Json::Member& m, const Limits& limits) {
-  Entry e{m.key, m.key_offset, DType::kFloat32, {}, 0, 0};
+  Entry e{m.key, DType::kFloat32, {}, 0, 0};
   if (m.key.empty()) corrupt_at("empty tensor name", m.key_offset);
   if (m.key.size() > kMaxNameBytes) corrupt_at("tensor name longer than 4096 bytes", m.key_offset);
   if (m.key.find('\0') != std::string::npos) corrupt_at("tensor name contains NUL", m.key_offset);
@@ -102,8 +101,8 @@ Entry parse_entry(const Json::Member& m, const Limits& limits) {
     fail(Error(Error::Code::kUnsupported, "unknown dtype \"" + escape(dname) + "\"").offset(dtype->offset()));
   }
   e.dtype = known->dtype;
+  const uint64_t nbytes = mul_u64(numel, dtype_size(e.dtype), "tensor byte size");  // ST-08 before the limit
   check_limit("tensor.max_numel", limits.tensor_max_numel, numel, "tensor has too many elements");
-  const uint64_t nbytes = mul_u64(numel, dtype_size(e.dtype), "tensor byte size");
   if (e.end - e.begin != nbytes)
     corrupt_at("data_offsets span " + std::to_string(e.end - e.begin) + " bytes but shape and dtype need " +
                    std::to_string(nbytes),
@@ -131,39 +130,41 @@ ReadResult read_safetensors(const FilePtr& file, const LoadOptions& options) {
   const std::string_view header(reinterpret_cast<const char*>(file->data()) + 8, n);
   if (header.empty() || header[0] != '{') corrupt_at("header does not start with '{'", 8);
 
-  JsonOptions jo;
-  jo.max_depth = limits.json_max_depth;
-  jo.base_offset = 8;
-  jo.spaces_only_after = true;
-  // A header nested deeper than the limit is a malformed header here (ST-03), not a budget.
-  const Json root = [&] {
-    try {
-      return parse_json(header, jo);
-    } catch (Error& e) {
-      if (e.code() != Error::Code::kLimitExceeded) throw;
-      fail(Error(Error::Code::kCorrupt, e.message() + " (json.max_depth=" + std::to_string(limits.json_max_depth) + ")")
-               .offset(e.offset().value_or(8)));
-    }
-  }();
-
   ReadResult r;
   r.file.format = Format::kSafetensors;
   r.file.root = Value::dict(true);
   ValueDict& dict = r.file.root.as_dict();
   std::vector<Entry> entries;
-  for (const auto& m : root.as_object("header")) {
+
+  JsonOptions jo;
+  jo.max_depth = limits.json_max_depth;
+  jo.base_offset = 8;
+  jo.spaces_only_after = true;
+  // Each entry is checked as soon as the parser has it, and only the Entry is kept: a header
+  // with too many tensors is refused (ST-11) without building its tree.
+  jo.on_member = [&](Json::Member& m) {
     if (m.key == "__metadata__") {
       dict.attributes.emplace_back("__metadata__", parse_metadata(m.value));
-      continue;
+      return;
     }
     if (entries.size() >= limits.zip_max_entries)
-      over_limit("zip.max_entries", limits.zip_max_entries, entries.size() + 1, "too many tensors");
+      fail(Error(Error::Code::kLimitExceeded, "too many tensors")
+               .limit("zip.max_entries", limits.zip_max_entries, entries.size() + 1)
+               .offset(m.key_offset));
     try {
       entries.push_back(parse_entry(m, limits));
     } catch (Error& e) {
       if (e.offset() == std::nullopt) e.offset(m.key_offset);
       throw std::move(e.member(m.key));
     }
+  };
+  try {
+    parse_json(header, jo);  // an object: it starts with '{'
+  } catch (Error& e) {
+    // A header nested deeper than the limit is a malformed header here (ST-03), not a budget.
+    if (e.limit_name() != "json.max_depth") throw;
+    fail(Error(Error::Code::kCorrupt, e.message() + " (json.max_depth=" + std::to_string(limits.json_max_depth) + ")")
+             .offset(e.offset().value_or(8)));
   }
 
   // The entries sorted by offset must tile [0, buffer) exactly (ST-06, FMT-02).

@@ -1,6 +1,8 @@
 // torch.save zip archives (formats.md 1) and TorchScript archives (5): the same container,
 // told apart by constants.pkl. Only data.pkl and constants.pkl are unpickled; code/ is never
-// interpreted (torchscript.cc reads two generated name lists from it).
+// interpreted (torchscript.cc reads two generated name lists from it). A zip of nothing but
+// .npy members is an .npz and goes to read_npz (npy.cc).
+#include <algorithm>
 #include <set>
 
 #include "core/check.h"
@@ -105,7 +107,11 @@ bool is_known_member(const std::string& rel) {
 
 ReadResult read_torch_zip(const FilePtr& file, const LoadOptions& options) {
   const ZipReader zip = ZipReader::open(file, options.limits);
-  const std::string p = zip.prefix() + "/";
+  // numpy.savez: .npy members at the top level and nothing else.
+  const auto& entries = zip.entries();
+  if (!entries.empty() && std::all_of(entries.begin(), entries.end(), [](const ZipEntry& e) { return e.name.ends_with(".npy"); }))
+    return read_npz(zip, options);
+  const std::string p = zip.prefix() + "/";  // ZIP-19
   ReadResult r;
   LoadedFile& out = r.file;
 

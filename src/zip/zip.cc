@@ -155,10 +155,10 @@ class Parser {
  public:
   Parser(const MappedFile& f, const Limits& limits) : base_(f.data()), size_(f.size()), limits_(limits) {}
 
-  void run(std::vector<ZipEntry>& entries, std::vector<uint32_t>& by_name, std::string& prefix) {
+  void run(std::vector<ZipEntry>& entries, std::vector<uint32_t>& by_name) {
     const Directory dir = end_records();
     central(dir, entries);
-    names(entries, by_name, prefix);
+    names(entries, by_name);
     layout(dir, entries);
   }
 
@@ -170,7 +170,7 @@ class Parser {
   void central(const Directory& dir, std::vector<ZipEntry>& entries);
   std::optional<Range> zip64_extra(uint64_t off, uint64_t len, const std::string& where,
                                    std::string_view member) const;
-  void names(const std::vector<ZipEntry>& entries, std::vector<uint32_t>& by_name, std::string& prefix) const;
+  void names(const std::vector<ZipEntry>& entries, std::vector<uint32_t>& by_name) const;
   void layout(const Directory& dir, std::vector<ZipEntry>& entries) const;
   uint64_t local(ZipEntry& e, uint16_t version_needed, uint64_t next) const;
 
@@ -295,6 +295,7 @@ void Parser::central(const Directory& dir, std::vector<ZipEntry>& entries) {
   version_needed_.reserve(dir.count);
 
   uint64_t pos = dir.offset;
+  uint64_t inflated_total = 0;  // declared sizes of the DEFLATE members so far
   for (uint64_t i = 0; i < dir.count; ++i) {
     const std::string where = " (central record " + std::to_string(i) + " at " + hex(pos) + ")";
     if (dir.end - pos < kCentralSize)
@@ -378,6 +379,12 @@ void Parser::central(const Directory& dir, std::vector<ZipEntry>& entries) {
       if (static_cast<unsigned __int128>(csize) * kMaxRatio < usize)
         refuse(kCorrupt, "declared inflated size " + std::to_string(usize) + " from " + std::to_string(csize) +
                              " compressed bytes exceeds DEFLATE's maximum ratio of 1032" + where, pos + 24, name);
+      // ZIP-15: the archive's total, before anything is inflated (the total stays <= the limit).
+      if (usize > limits_.zip_max_inflated_total_bytes - inflated_total)
+        refuse_limit("zip.max_inflated_total_bytes", limits_.zip_max_inflated_total_bytes, inflated_total + usize,
+                     "deflate members declare " + std::to_string(inflated_total + usize) +
+                         " inflated bytes up to this one" + where, pos + 24, name);
+      inflated_total += usize;
     }
 
     ZipEntry e;
@@ -399,9 +406,8 @@ void Parser::central(const Directory& dir, std::vector<ZipEntry>& entries) {
                          std::to_string(dir.count) + " declared records", pos);
 }
 
-// ZIP-11 (duplicates) and ZIP-19 (one prefix).
-void Parser::names(const std::vector<ZipEntry>& entries, std::vector<uint32_t>& by_name,
-                   std::string& prefix) const {
+// ZIP-11: no two records with the same name.
+void Parser::names(const std::vector<ZipEntry>& entries, std::vector<uint32_t>& by_name) const {
   by_name.resize(entries.size());
   std::iota(by_name.begin(), by_name.end(), 0u);
   std::sort(by_name.begin(), by_name.end(), [&](uint32_t a, uint32_t b) {
@@ -415,22 +421,6 @@ void Parser::names(const std::vector<ZipEntry>& entries, std::vector<uint32_t>& 
       refuse(kCorrupt, "central records " + std::to_string(a.index) + " (at " + hex(a.central_offset) +
                            ") and " + std::to_string(b.index) + " (at " + hex(b.central_offset) +
                            ") have the same name", b.central_offset, b.name);
-  }
-  if (entries.empty()) return;
-  const std::string& first = entries[0].name;
-  const size_t slash = first.find('/');
-  if (slash == std::string::npos)
-    refuse(kCorrupt, "first member is at the top level; a torch archive keeps every member under one "
-                     "directory (central record 0 at " + hex(entries[0].central_offset) + ")",
-           entries[0].central_offset, first);
-  prefix = first.substr(0, slash);
-  for (const ZipEntry& e : entries) {
-    if (e.name.compare(0, slash + 1, first, 0, slash + 1) == 0) continue;
-    const size_t other = e.name.find('/');
-    const std::string theirs = other == std::string::npos ? "(top level)" : "\"" + escape(e.name.substr(0, other)) + "\"";
-    refuse(kCorrupt, "member is under prefix " + theirs + " but the archive prefix is \"" + escape(prefix) +
-                         "\" (central record " + std::to_string(e.index) + " at " + hex(e.central_offset) + ")",
-           e.central_offset, e.name);
   }
 }
 
@@ -524,25 +514,31 @@ uint64_t Parser::local(ZipEntry& e, uint16_t version_needed, uint64_t next) cons
   const uint64_t end = data + e.compressed_size;
   if (!(flags & kFlagDescriptor)) return end;
 
-  // ZIP-09: the descriptor sits right after the data: optional signature, CRC-32, then 32-bit
-  // sizes, or 64-bit sizes when exactly that form fills the space to the next record.
+  // ZIP-09: the descriptor sits right after the data: optional signature, CRC-32, then sizes
+  // of 8 bytes when the local header has a zip64 extra field, else of 4 (APPNOTE 4.3.9.2;
+  // torch writes the zip64 extra exactly when it writes 8-byte sizes, formats.md 1.3). The
+  // member's extent ends with the descriptor.
   const uint64_t room = next - end;
   const bool signature = room >= 4 && sig(end) == kDescriptorSig;
-  const uint64_t narrow = signature ? 16 : 12, wide = narrow + 8;
-  if (room < narrow)
+  const uint64_t length = (signature ? 4 : 0) + 4 + (zip64 ? 16 : 8);
+  if (room < length)
     refuse(kCorrupt, "flag bit 3 is set but the " + std::to_string(room) + " bytes after the data at " + hex(end) +
-                         " cannot hold a data descriptor" + where, end, e.name);
-  const bool is_wide = room == wide;
+                         " cannot hold a " + std::to_string(length) + "-byte data descriptor" + where, end, e.name);
+  if (room > length)
+    refuse(kCorrupt, std::to_string(room - length) + " bytes after the " + std::to_string(length) +
+                         "-byte data descriptor at " + hex(end) + " belong to no member" +
+                         (zip64 ? "" : " (a descriptor with 8-byte sizes needs a zip64 extra field in the local header)") +
+                         where, end + length, e.name);
   Cursor d = at(end + (signature ? 4 : 0));
   const uint32_t d_crc = d.u32();
-  const uint64_t d_csize = is_wide ? d.u64() : d.u32();
-  const uint64_t d_usize = is_wide ? d.u64() : d.u32();
+  const uint64_t d_csize = zip64 ? d.u64() : d.u32();
+  const uint64_t d_usize = zip64 ? d.u64() : d.u32();
   if (d_crc != e.crc32 || d_csize != e.compressed_size || d_usize != e.size)
     refuse(kCorrupt, "data descriptor (CRC-32 " + hex(d_crc) + ", sizes " + std::to_string(d_csize) + "/" +
                          std::to_string(d_usize) + ") disagrees with the central record (CRC-32 " + hex(e.crc32) +
                          ", sizes " + std::to_string(e.compressed_size) + "/" + std::to_string(e.size) + ")" + where,
            end, e.name);
-  return end + (is_wide ? wide : narrow);
+  return end + length;
 }
 
 // zlib's counters are 32-bit: feed at most this much per call.
@@ -632,8 +628,29 @@ ZipReader ZipReader::open(std::shared_ptr<const MappedFile> file, const Limits& 
   ZipReader r;
   r.file_ = std::move(file);
   r.limits_ = limits;
-  Parser(*r.file_, r.limits_).run(r.entries_, r.by_name_, r.prefix_);
+  Parser(*r.file_, r.limits_).run(r.entries_, r.by_name_);
   return r;
+}
+
+// ZIP-19: the text before the first '/' of central record 0, shared by every member.
+std::string ZipReader::prefix() const {
+  if (entries_.empty()) return {};
+  const std::string& first = entries_[0].name;
+  const size_t slash = first.find('/');
+  if (slash == std::string::npos)
+    refuse(kCorrupt, "first member is at the top level; a torch archive keeps every member under one "
+                     "directory (central record 0 at " + hex(entries_[0].central_offset) + ")",
+           entries_[0].central_offset, first);
+  const std::string prefix = first.substr(0, slash);
+  for (const ZipEntry& e : entries_) {
+    if (e.name.compare(0, slash + 1, first, 0, slash + 1) == 0) continue;
+    const size_t other = e.name.find('/');
+    const std::string theirs = other == std::string::npos ? "(top level)" : "\"" + escape(e.name.substr(0, other)) + "\"";
+    refuse(kCorrupt, "member is under prefix " + theirs + " but the archive prefix is \"" + escape(prefix) +
+                         "\" (central record " + std::to_string(e.index) + " at " + hex(e.central_offset) + ")",
+           e.central_offset, e.name);
+  }
+  return prefix;
 }
 
 const ZipEntry* ZipReader::find(std::string_view name) const {

@@ -1,6 +1,7 @@
 // NumPy .npy reader: every dtype numpy writes, v1/v2/v3 headers, Fortran order, 0-d and empty
-// arrays, and the NPY-01..07 refusals.
+// arrays, and the NPY-01..07 refusals; .npz archives from numpy.savez / savez_compressed.
 #include "simplefmt_test_util.h"
+#include "zip/zip.h"
 
 namespace {
 
@@ -86,6 +87,72 @@ TEST(Npy, HeaderGrammar) {
       EXPECT_EQ(r.error().code(), Error::Code::kCorrupt) << c.header;
     }
   }
+}
+
+// v3 headers are UTF-8: a non-ASCII structured field name reaches the structured-dtype refusal;
+// v1 and v2 headers stay ASCII-only.
+TEST(Npy, NonAsciiHeaderBytes) {
+  auto make = [](int version) {
+    std::string header = "{'descr': [('\xc3\xa9', '<f4')], 'fortran_order': False, 'shape': (1,), }\n";
+    std::string b = "\x93NUMPY";
+    b += static_cast<char>(version);
+    b += '\0';
+    b += static_cast<char>(header.size());
+    b += std::string(version == 1 ? 1 : 3, '\0');
+    return b + header + std::string(4, '\0');
+  };
+  for (int v : {1, 2, 3}) {
+    auto r = guard("t", "", [&] { return formats::read_npy(MappedFile::from_bytes("a.npy", make(v)), {}); });
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.error().code(), v == 3 ? Error::Code::kUnsupported : Error::Code::kCorrupt) << r.error().to_string();
+  }
+}
+
+// A header length past the end is corrupt even when it is also above the header limit.
+TEST(Npy, PastEndBeforeLimit) {
+  std::string b = "\x93NUMPY\x01";
+  b += '\0';
+  b += "\x60\xea{'descr': '<f4'}";  // 60,000 > npy.max_header_bytes
+  auto r = guard("t", "", [&] { return formats::read_npy(MappedFile::from_bytes("a.npy", b), {}); });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), Error::Code::kCorrupt) << r.error().to_string();
+}
+
+TEST(Npz, SavezAndSavezCompressed) {
+  expect_matches("npz/savez.npz", Format::kNpy);
+  expect_matches("npz/savez_compressed.npz", Format::kNpy);
+  auto f = open(data_path("npz/savez.npz"));
+  ASSERT_TRUE(f.ok()) << f.error().to_string();
+  ASSERT_TRUE(f->root.is_dict());  // as numpy.load: name -> array
+  EXPECT_EQ(f->root.as_dict().items.size(), f->tensors.size());
+}
+
+// STORED members are views of the file where alignment allows; DEFLATE members are owned.
+TEST(Npz, StoredMembersAreViews) {
+  for (const char* rel : {"npz/savez.npz", "npz/savez_compressed.npz"}) {
+    SCOPED_TRACE(rel);
+    auto file = MappedFile::open(data_path(rel));
+    ASSERT_TRUE(file.ok());
+    auto r = guard("t", "", [&] { return formats::read_torch_zip(*file, {}); });
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    const std::byte* begin = (*file)->data();
+    const std::byte* end = begin + (*file)->size();
+    const bool stored = std::string(rel) == "npz/savez.npz";
+    for (const auto& [name, t] : r->file.tensors) {
+      if (t.nbytes() == 0 || name == "big") continue;  // empty, or swapped into an owned buffer
+      const bool view = t.data() >= begin && t.data() < end;
+      if (!stored) EXPECT_FALSE(view) << name;
+      if (stored && t.dtype() == DType::kUInt8) EXPECT_TRUE(view) << name;
+    }
+  }
+}
+
+TEST(Npz, HostileFilesAreRefusedWithTheirCode) {
+  EXPECT_EQ(expect_hostile("npz", formats::read_torch_zip), 4u);
+  // The refusal names the member.
+  auto r = read_with(formats::read_torch_zip, data_path("npz/hostile/npz07_object.npz"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().member(), "z.npy") << r.error().to_string();
 }
 
 }  // namespace

@@ -81,6 +81,34 @@ TEST(Json, TrailingSpacesRule) {
   EXPECT_TRUE(parse("{}  \n").ok());
 }
 
+// on_member: top-level members leave the tree as soon as each is complete; duplicate keys
+// are still refused, and a throw from the function stops the parse there.
+TEST(Json, OnMemberStreamsTopLevelMembers) {
+  std::vector<std::string> seen;
+  JsonOptions o;
+  o.on_member = [&](Json::Member& m) {
+    seen.push_back(m.key + "@" + std::to_string(m.key_offset) + ":" + m.value.type_name());
+    if (m.key == "stop") corrupt_at("stopped", m.key_offset);
+  };
+  auto j = parse(R"({"a": {"x": [1, {"y": 2}]}, "b": "s", "c": [], "d": null})", o);
+  ASSERT_TRUE(j.ok()) << j.error().to_string();
+  EXPECT_TRUE(j->is_object());
+  EXPECT_TRUE(j->members().empty());
+  EXPECT_EQ(seen, (std::vector<std::string>{"a@1:an object", "b@28:a string", "c@38:an array", "d@47:null"}));
+
+  seen.clear();
+  auto dup = parse(R"({"a": 1, "b": 2, "a": 3})", o);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().offset(), 17u);
+  EXPECT_EQ(seen.size(), 2u);
+
+  seen.clear();
+  auto stop = parse(R"({"a": 1, "stop": 2, "c": 3, )", o);  // refused before the syntax error
+  ASSERT_FALSE(stop.ok());
+  EXPECT_EQ(stop.error().message(), "stopped");
+  EXPECT_EQ(seen.size(), 2u);
+}
+
 // ---- safetensors ----------------------------------------------------------------------------
 
 TEST(Safetensors, ValidFilesMatchTheWriter) {
@@ -141,6 +169,20 @@ TEST(Safetensors, LimitsFromOptions) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), Error::Code::kLimitExceeded);
   EXPECT_EQ(r.error().limit_name(), "zip.max_entries");
+
+  // Counted while the header is parsed (ST-11): the third tensor is refused before the parser
+  // reaches the broken end of the header.
+  std::string header = R"({"a":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},)"
+                       R"("b":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},)"
+                       R"("c":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},"d":)";
+  std::string bytes(8, '\0');
+  bytes[0] = static_cast<char>(header.size());
+  auto early = guard("t", "", [&] {
+    return formats::read_safetensors(MappedFile::from_bytes("m", bytes + header), o);
+  });
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.error().code(), Error::Code::kLimitExceeded) << early.error().to_string();
+  EXPECT_EQ(early.error().offset(), 8 + header.find("\"c\""));
 
   o = {};
   o.limits.safetensors_max_header_bytes = 64;

@@ -33,10 +33,12 @@ Result<ZipReader> open_zip(const std::string& name, const Limits& limits = {}) {
   return guard(nullptr, "", [&] { return ZipReader::open(map_file(name), limits); });
 }
 
-// Opens `name` and reads every member (CRC verified): the first refusal, if any.
+// Opens `name` as a torch reader does (prefix checked) and reads every member (CRC verified):
+// the first refusal, if any.
 Status open_and_read_all(const std::string& name, const Limits& limits = {}) {
   return guard(nullptr, "", [&] {
     ZipReader zip = ZipReader::open(map_file(name), limits);
+    (void)zip.prefix();
     for (const ZipEntry& e : zip.entries()) zip.read(e, true);
   });
 }
@@ -114,7 +116,7 @@ TEST_P(ValidArchive, ListsAndReadsWhatPythonSees) {
 
 INSTANTIATE_TEST_SUITE_P(Zip, ValidArchive,
                          testing::Values("torch_small.pt", "torch_buffer.pt", "torchscript.pt", "py_deflated.zip",
-                                         "py_stored.zip", "py_large.zip", "py_streamed.zip", "py_zip64_forced.zip", "py_empty.zip",
+                                         "py_stored.zip", "py_large.zip", "py_streamed.zip", "py_zip64_forced.zip", "py_empty.zip", "py_top_level.zip",
                                          "torch_zip64_extra.pt", "torch_desc_nosig.pt", "torch_desc_wide.pt"),
                          [](const auto& info) {
                            std::string s = info.param;
@@ -243,6 +245,7 @@ const Hostile kHostile[] = {
     {"zip09-descriptor-crc.pt", Code::kCorrupt},
     {"zip09-descriptor-size.pt", Code::kCorrupt},
     {"zip09-descriptor-missing.pt", Code::kCorrupt},
+    {"zip09-descriptor-wide-no-zip64.pt", Code::kCorrupt},
     {"zip10-crc-pkl.pt", Code::kCorrupt},
     {"zip10-crc-storage.pt", Code::kCorrupt},
     {"zip10-crc-deflated.zip", Code::kCorrupt},
@@ -383,17 +386,38 @@ TEST(Zip, InflatedMemberLimit) {
 }
 
 TEST(Zip, InflatedTotalLimit) {
+  // The deflated members declare 6 + 7690 + 0 + 14 = 7710 bytes: refused at open below that,
+  // even though nothing is read.
   Limits limits;
-  limits.zip_max_inflated_total_bytes = 7700;  // 6 + 7690 + 0 fit, the last 14 bytes do not
+  limits.zip_max_inflated_total_bytes = 7709;
+  auto refused = open_zip("py_deflated.zip", limits);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), Code::kLimitExceeded);
+  EXPECT_EQ(refused.error().limit_name(), "zip.max_inflated_total_bytes");
+  EXPECT_EQ(refused.error().member(), "pkg/caf\\xc3\\xa9.txt");  // escaped
+
+  // At exactly the total every member reads once; reading one again is charged again.
+  limits.zip_max_inflated_total_bytes = 7710;
   auto zip = open_zip("py_deflated.zip", limits);
   ASSERT_TRUE(zip.ok()) << zip.error().to_string();
-  const auto& entries = zip->entries();
-  for (size_t i = 0; i + 1 < entries.size(); ++i)
-    EXPECT_TRUE(guard(nullptr, "", [&] { return zip->read(entries[i], true); }).ok()) << entries[i].name;
-  auto last = guard(nullptr, "", [&] { return zip->read(entries.back(), true); });
-  ASSERT_FALSE(last.ok());
-  EXPECT_EQ(last.error().code(), Code::kLimitExceeded);
-  EXPECT_EQ(last.error().limit_name(), "zip.max_inflated_total_bytes");
+  for (const ZipEntry& e : zip->entries())
+    EXPECT_TRUE(guard(nullptr, "", [&] { return zip->read(e, true); }).ok()) << e.name;
+  auto again = guard(nullptr, "", [&] { return zip->read(*zip->find("pkg/text.txt"), true); });
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code(), Code::kLimitExceeded);
+  EXPECT_EQ(again.error().limit_name(), "zip.max_inflated_total_bytes");
+}
+
+TEST(Zip, TopLevelMembersOpenButHaveNoPrefix) {
+  // .npz archives keep members at the top level: open() accepts them, prefix() (ZIP-19,
+  // torch archives only) refuses.
+  auto zip = open_zip("py_top_level.zip");
+  ASSERT_TRUE(zip.ok()) << zip.error().to_string();
+  EXPECT_EQ(zip->entries().size(), 2u);
+  auto prefix = guard(nullptr, "", [&] { return zip->prefix(); });
+  ASSERT_FALSE(prefix.ok());
+  EXPECT_EQ(prefix.error().code(), Code::kCorrupt);
+  EXPECT_EQ(prefix.error().member(), "a.npy");
 }
 
 TEST(Zip, ForeignEntryRefused) {

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Test data for the safetensors, npy, HF-sharded and ONNX-initializer readers.
+"""Test data for the safetensors, npy/npz, HF-sharded and ONNX-initializer readers.
 
 Usage: make_simplefmt.py OUTDIR   (writes OUTDIR/simplefmt/...)
 
 Valid files come from real writers where Debian has one: numpy.save / numpy.lib.format for
-.npy, torch.onnx.export and onnx.helper for ONNX, torch.save for .bin shards. python3-safetensors
+.npy, numpy.savez / savez_compressed for .npz, torch.onnx.export and onnx.helper for ONNX, torch.save for .bin shards. python3-safetensors
 is not packaged in Debian 12, so safetensors files are written by write_safetensors() below,
 exactly as formats.md section 8 describes the reference writer (dtype-rank ordering, compact
 header with __metadata__ first, space padding to 8 bytes). HF indexes follow transformers:
@@ -20,6 +20,7 @@ import os
 import shutil
 import struct
 import sys
+import zipfile
 
 import numpy as np
 import onnx
@@ -185,6 +186,8 @@ def make_safetensors():
     st("st07_size_mismatch.safetensors", "ST-07", "corrupt", '{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,24]}}')
     st("st08_overflow.safetensors", "ST-08", "corrupt",
        '{"w":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,24]}}')
+    st("st08_bytes_overflow.safetensors", "ST-08", "corrupt",  # 2^62 elements fit, x 4 bytes do not
+       '{"w":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,24]}}')
     st("st09_unknown_dtype.safetensors", "ST-09", "unsupported", '{"w":{"dtype":"F7","shape":[6],"data_offsets":[0,24]}}')
     st("st09_subbyte_bits.safetensors", "ST-09", "corrupt", '{"w":{"dtype":"F4","shape":[3],"data_offsets":[0,24]}}')
     st("st10_metadata_number.safetensors", "ST-10", "corrupt", '{"__metadata__":{"format":1},' + ok + "}")
@@ -198,9 +201,13 @@ def make_safetensors():
 
 
 # ---- npy --------------------------------------------------------------------------------
-def npy_expect(rel, a, name):
+def npy_entry(a, name):
     le = a.astype(a.dtype.newbyteorder("<"))  # torchless hands out little-endian values
-    EXPECTED[rel] = [[name, NP_NAMES[le.dtype.str], list(a.shape), sha(np.ascontiguousarray(le).tobytes())]]
+    return [name, NP_NAMES[le.dtype.str], list(a.shape), sha(np.ascontiguousarray(le).tobytes())]
+
+
+def npy_expect(rel, a, name):
+    EXPECTED[rel] = [npy_entry(a, name)]
 
 
 NP_NAMES = {"<f2": "float16", "<f4": "float32", "<f8": "float64", "|b1": "bool", "|u1": "uint8",
@@ -633,8 +640,41 @@ def make_onnx():
     hostile("onnx/hostile/onnx_dup_name.onnx", "onnx", "G-3", "corrupt", dup.SerializeToString())
 
 
+# ---- npz --------------------------------------------------------------------------------
+def make_npz():
+    """numpy.savez (STORED members) and savez_compressed (DEFLATE): one tensor per member,
+    named as numpy.load names it (member name without .npy), in directory order."""
+    arrays = {
+        "x": rng.standard_normal((2, 3)).astype(np.float32),
+        "bytes": np.arange(10, dtype=np.uint8),  # alignment 1: always a view when STORED
+        "fortran": np.asfortranarray(np.arange(12, dtype=np.int32).reshape(3, 4)),
+        "big": np.arange(4, dtype=">f8"),
+        "dir/w": np.zeros((0, 2), dtype=np.float16),
+    }
+    for rel, save in (("npz/savez.npz", np.savez), ("npz/savez_compressed.npz", np.savez_compressed)):
+        save(path(rel), **arrays)
+        with np.load(path(rel)) as z:  # numpy's own view of the names and order
+            EXPECTED[rel] = [npy_entry(z[k], k) for k in z.files]
+
+    def npz(rel, cid, code, **members):
+        np.savez(path("npz/hostile/" + rel), **members)
+        hostile("npz/hostile/" + rel, "npz", cid, code)
+    npz("npz07_object.npz", "NPY-07", "forbidden", a=np.arange(3), z=np.array([1, "a", None], dtype=object))
+    npz("npz04_structured.npz", "NPY-04", "unsupported", s=np.zeros(2, dtype=[("a", "<f4"), ("b", "<i4")]))
+    good = io.BytesIO()
+    np.lib.format.write_array(good, np.arange(3))
+    with zipfile.ZipFile(path("npz/hostile/npz07_short_member.npz"), "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a.npy", good.getvalue()[:-4])  # 4 data bytes missing, inside a deflated member
+    hostile("npz/hostile/npz07_short_member.npz", "npz", "NPY-07", "corrupt")
+    with zipfile.ZipFile(path("npz/hostile/npz_mixed_members.npz"), "w") as zf:  # neither npz nor torch
+        zf.writestr("a.npy", good.getvalue())
+        zf.writestr("notes.txt", b"hello")
+    hostile("npz/hostile/npz_mixed_members.npz", "npz", "ZIP-19", "corrupt")
+
+
 make_safetensors()
 make_npy()
+make_npz()
 make_hf()
 make_onnx()
 with open(os.path.join(OUT, "expected.json"), "w") as f:

@@ -200,6 +200,11 @@ STORED = pyzip(zipfile.ZIP_STORED)
 write_valid("py_deflated.zip", DEFLATED)
 write_valid("py_stored.zip", STORED)
 buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:  # members at the top level, as in an .npz
+    z.writestr("a.npy", b"not really npy")
+    z.writestr("b.npy", b"")
+write_valid("py_top_level.zip", buf.getvalue())
+buf = io.BytesIO()
 with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:  # inflates past the first 1 MiB buffer
     z.writestr("pkg/big.bin", b"".join(bytes([i % 251]) * (i % 7 + 1) for i in range(700000)))
 write_valid("py_large.zip", buf.getvalue())
@@ -257,11 +262,19 @@ def desc_nosig(a):
             m.desc = m.desc[4:]
 
 
+def widen(m, announce=True):
+    """8-byte descriptor sizes, announced (as APPNOTE 4.3.9.2 requires) by a zip64 extra
+    (usize, csize) in the local header."""
+    crc, cs, us = struct.unpack("<III", m.desc[4:16])
+    m.desc = struct.pack("<IIQQ", 0x08074B50, crc, cs, us)
+    if announce:
+        m.lextra = struct.pack("<HHQQ", 1, 16, us, cs) + m.lextra
+
+
 def desc_wide(a):
     for m in a.members:
         if m.desc:
-            crc, cs, us = struct.unpack("<III", m.desc[4:16])
-            m.desc = struct.pack("<IIQQ", 0x08074B50, crc, cs, us)
+            widen(m)
 
 
 for name, mutate in (("torch_zip64_extra.pt", sat_everything), ("torch_desc_nosig.pt", desc_nosig),
@@ -379,6 +392,9 @@ variant("zip08-bad-utf8.pt", TORCH, rename(D0, NAMES[D0][:-1] + b"\xff"))
 variant("zip09-descriptor-crc.pt", TORCH, desc_patch(D0, crc=0xDEADBEEF), data_end(D0))
 variant("zip09-descriptor-size.pt", TORCH, desc_patch(D0, usize=TM[D0].cusize + 4), data_end(D0))
 variant("zip09-descriptor-missing.pt", TORCH, setf(D0, desc=b""), data_end(D0))
+# 8-byte sizes without a local zip64 extra: a reader takes the 16-byte form, 8 bytes are left over.
+variant("zip09-descriptor-wide-no-zip64.pt", TORCH, lambda a: widen(a.members[D0], announce=False),
+        lambda a: data_end(D0)(a) + 16)
 # ZIP-10 (the archive opens; reading with CRC verification refuses)
 variant("zip10-crc-pkl.pt", TORCH, chain(setf(PKL, ccrc=TM[PKL].ccrc ^ 0x10), desc_patch(PKL, crc=TM[PKL].ccrc ^ 0x10)))
 variant("zip10-crc-storage.pt", TORCH, chain(setf(D0, ccrc=TM[D0].ccrc ^ 0x10), desc_patch(D0, crc=TM[D0].ccrc ^ 0x10)))
