@@ -8,6 +8,7 @@
 #include <new>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "torchless/error.h"
 
@@ -54,6 +55,14 @@ inline int64_t mul_i64(int64_t a, int64_t b, const char* what = "size") {
 // [off, off+len) inside [0, size)?
 inline bool in_range(uint64_t off, uint64_t len, uint64_t size) {
   return off <= size && len <= size - off;
+}
+
+// "a, b, c, ... (12 in all)": at most `max` items of a list for a message.
+inline std::string some_of(const std::vector<std::string>& items, size_t max = 8) {
+  std::string s;
+  for (size_t i = 0; i < items.size() && i < max; ++i) s += (i ? ", " : "") + items[i];
+  if (items.size() > max) s += ", ... (" + std::to_string(items.size()) + " in all)";
+  return s;
 }
 
 // Runs fn() and converts what it throws into an Error; `reader` and `path` are added as context.

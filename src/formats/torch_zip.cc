@@ -150,12 +150,7 @@ ReadResult read_torch_zip(const FilePtr& file, const LoadOptions& options) {
     const bool storage = rel.starts_with("data/") || rel.starts_with("constants/");
     if (storage ? !referenced.count(e.name) : !is_known_member(rel)) stray.push_back(escape(e.name, 80));
   }
-  if (!stray.empty()) {
-    std::string list;
-    for (size_t i = 0; i < stray.size() && i < 8; ++i) list += (i ? ", " : "") + stray[i];
-    if (stray.size() > 8) list += ", ... (" + std::to_string(stray.size()) + " in all)";
-    out.warnings.push_back("members never referenced (not read): " + list);
-  }
+  if (!stray.empty()) out.warnings.push_back("members never referenced (not read): " + some_of(stray));
   return r;
 }
 

@@ -510,12 +510,9 @@ PickleResult Vm::run(bool allow_trailing) {
         check_graph(r.root, seen);
         m_.release(seen);
         r.warnings = std::move(m_.warnings);
-        if (!inert_globals_.empty()) {
-          std::string list;
-          for (size_t i = 0; i < inert_globals_.size() && i < 8; ++i) list += (i ? ", " : "") + inert_globals_[i];
-          if (inert_globals_.size() > 8) list += ", ... (" + std::to_string(inert_globals_.size()) + " in all)";
-          r.warnings.push_back("names the file refers to, kept as inert records (never imported or run): " + list);
-        }
+        if (!inert_globals_.empty())
+          r.warnings.push_back("names the file refers to, kept as inert records (never imported or run): " +
+                               some_of(inert_globals_));
         return r;
       }
       case '(':

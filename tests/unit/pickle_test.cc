@@ -221,7 +221,9 @@ TEST(Pickle, GeneratedCases) {
     }
     ASSERT_TRUE(r.ok()) << r.error().to_string();
     EXPECT_EQ(r->consumed, bytes.size());
-    if (c.contains("desc") && c["desc"] != "*") EXPECT_EQ(desc(r->root), std::string(c["desc"]));
+    if (c.contains("desc") && c["desc"] != "*") {
+      EXPECT_EQ(desc(r->root), std::string(c["desc"]));
+    }
     if (c.contains("warn")) {
       const std::string w = c["warn"];
       EXPECT_TRUE(std::any_of(r->warnings.begin(), r->warnings.end(),
