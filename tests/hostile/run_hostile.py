@@ -245,7 +245,8 @@ class Runner:
                 nbytes = allocated_bytes(path)
             else:
                 nbytes = e.get("bytes", 0)
-            bound = baseline + 16 * MiB + 4 * nbytes + e.get("heap_allowance_bytes", 0)
+            bound = None if self.a.no_rss_bound else (
+                baseline + 16 * MiB + 4 * nbytes + e.get("heap_allowance_bytes", 0))
             c = self.run_cli(path, e.get("args", []))
         finally:
             if sock:
@@ -388,6 +389,8 @@ def main():
     ap.add_argument("--spec", help="hostile-inputs.md (default: ../shared/specs beside the repo)")
     ap.add_argument("--only", help="run only entries whose ID-variant matches this regex")
     ap.add_argument("--no-strace", action="store_true", help="skip the execution check")
+    ap.add_argument("--no-rss-bound", action="store_true",
+                    help="skip the peak-RSS bound (sanitizer builds: redzones and quarantine inflate RSS)")
     ap.add_argument("--skip-gen", action="store_true", help="reuse the files already in --work")
     ap.add_argument("--timeout", type=float, default=30, help="hang detector, seconds")
     args = ap.parse_args()
