@@ -361,6 +361,29 @@ def _(p):
     torch.save(MainNet().state_dict(), p, pickle_protocol=2)
 
 
+def save_as_if_on(device, obj, p, **kw):
+    """torch.save with every storage tagged as living on `device` ('cuda:0'): the bytes torch
+    writes for a GPU checkpoint, made on a CPU-only machine by torch's own serializer."""
+    real = torch.serialization.location_tag
+    torch.serialization.location_tag = lambda storage: device
+    try:
+        torch.save(obj, p, **kw)
+    finally:
+        torch.serialization.location_tag = real
+
+
+@fixture("cuda_saved.pt", "torch-zip")
+def _(p):
+    seeded(40)
+    save_as_if_on("cuda:0", MainNet().state_dict(), p)
+
+
+@fixture("cuda_saved_legacy.pt", "torch-legacy")
+def _(p):
+    seeded(41)
+    save_as_if_on("cuda:1", {"w": torch.randn(3, 4), "step": 5}, p, _use_new_zipfile_serialization=False)
+
+
 @fixture("dataparallel.pth", "torch-zip")
 def _(p):
     seeded(17)
