@@ -1,0 +1,77 @@
+#include "core/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "core/check.h"
+
+namespace torchless {
+namespace {
+
+[[noreturn]] void io_error(const std::string& what, const std::string& path) {
+  fail(Error(Error::Code::kIo, what + ": " + std::strerror(errno)).path(path));
+}
+
+std::string dir_of(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  const size_t slash = path_.rfind('/');
+  const std::string base = slash == std::string::npos ? path_ : path_.substr(slash + 1);
+  tmp_ = dir_of(path_) + "/." + base + ".tmp-XXXXXX";
+  fd_ = ::mkstemp(tmp_.data());
+  if (fd_ < 0) io_error("cannot create a temporary file next to it", path_);
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(tmp_.c_str());
+}
+
+void AtomicFile::write(const void* data, size_t n) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t w = ::write(fd_, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) io_error("write failed", path_);
+    p += w;
+    n -= static_cast<size_t>(w);
+    offset_ += static_cast<uint64_t>(w);
+  }
+}
+
+void AtomicFile::write_zeros(size_t n) {
+  static const char zeros[4096] = {};
+  while (n > 0) {
+    const size_t k = n < sizeof zeros ? n : sizeof zeros;
+    write(zeros, k);
+    n -= k;
+  }
+}
+
+void AtomicFile::commit() {
+  if (::fchmod(fd_, 0644) != 0) io_error("chmod failed", path_);
+  if (::fsync(fd_) != 0) io_error("fsync failed", path_);
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    io_error("close failed", path_);
+  }
+  fd_ = -1;
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) io_error("rename failed", path_);
+  committed_ = true;
+  const int dfd = ::open(dir_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) io_error("cannot open the directory to fsync it", path_);
+  const int rc = ::fsync(dfd);
+  ::close(dfd);
+  if (rc != 0) io_error("fsync of the directory failed", path_);
+}
+
+}  // namespace torchless
