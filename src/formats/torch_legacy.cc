@@ -155,6 +155,7 @@ ReadResult read_torch_legacy(const FilePtr& file, const LoadOptions& options) {
   r.file.root = std::move(obj.root);
   r.root_member = "object";
   r.file.warnings = std::move(obj.warnings);
+  warn_inert_globals(obj, r.file);
   return r;
 }
 

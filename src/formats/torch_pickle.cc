@@ -33,6 +33,15 @@ StoragePid parse_storage_pid(const Value& pid, size_t arity) {
   return p;
 }
 
+void warn_inert_globals(const PickleResult& r, LoadedFile& out) {
+  std::vector<std::string> names;
+  for (const std::string& g : r.inert_globals)
+    if (!(out.format == Format::kTorchScript && g.starts_with("__torch__."))) names.push_back(g);
+  if (!names.empty())
+    out.warnings.push_back("names the file refers to, kept as inert records (never imported or run): " +
+                           some_of(names));
+}
+
 bool StorageKeys::reference(const StoragePid& pid) {
   auto [it, inserted] = keys_.emplace(pid.key, pid);
   if (!inserted && (it->second.dtype != pid.dtype || it->second.numel != pid.numel))

@@ -25,6 +25,10 @@ struct StoragePid {
 // A key must be decimal digits (PKL-08); `/`, `\`, `..` or NUL in it is kForbidden.
 StoragePid parse_storage_pid(const Value& pid, size_t arity);
 
+// Adds one warning naming the classes and functions the pickle referred to that were kept as
+// inert records. TorchScript's own `__torch__.*` module classes are expected and not listed.
+void warn_inert_globals(const PickleResult& r, LoadedFile& out);
+
 // First reference of each key fixes (dtype, numel); later ones must match (TEN-10).
 class StorageKeys {
  public:

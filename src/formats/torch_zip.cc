@@ -133,6 +133,7 @@ ReadResult read_torch_zip(const FilePtr& file, const LoadOptions& options) {
   out.root = std::move(pr.root);
   r.root_member = data_pkl->name;
   for (auto& w : pr.warnings) out.warnings.push_back(std::move(w));
+  warn_inert_globals(pr, out);
   std::set<std::string> referenced = data.referenced();
 
   if (constants_pkl) {

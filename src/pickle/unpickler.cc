@@ -510,9 +510,7 @@ PickleResult Vm::run(bool allow_trailing) {
         check_graph(r.root, seen);
         m_.release(seen);
         r.warnings = std::move(m_.warnings);
-        if (!inert_globals_.empty())
-          r.warnings.push_back("names the file refers to, kept as inert records (never imported or run): " +
-                               some_of(inert_globals_));
+        r.inert_globals = std::move(inert_globals_);
         return r;
       }
       case '(':

@@ -9,7 +9,7 @@
 // sparse, nested and wrapper-subclass tensors are kUnsupported naming the rebuild function.
 //
 // Unknown globals: strict mode (opaque = false) refuses them at the GLOBAL (kForbidden). In
-// opaque mode they become inert Global values (listed in warnings); NEWOBJ / NEWOBJ_EX of one
+// opaque mode they become inert Global values (listed in inert_globals); NEWOBJ / NEWOBJ_EX of one
 // is an inert ValueObject (is_call = false) that records BUILD states, APPENDs and SETITEMs —
 // how modules and custom objects are pickled. REDUCE of one (os.system, builtins.eval, ...) is
 // kForbidden naming module.name at the REDUCE's offset, unless `permissive` is set: then it is
@@ -59,7 +59,8 @@ struct PickleOptions {
 struct PickleResult {
   Value root;
   size_t consumed = 0;                // bytes up to and including STOP
-  std::vector<std::string> warnings;  // unknown globals seen, inert calls recorded, ...
+  std::vector<std::string> warnings;       // inert calls recorded, attributes dropped, ...
+  std::vector<std::string> inert_globals;  // unknown globals kept as inert records, first use order
 };
 
 // Unpickles one pickle from the start of `bytes`. With allow_trailing = false any byte after
