@@ -5,6 +5,7 @@
 // views of the file when their address suits the element size, copies otherwise (ST-12).
 #include <algorithm>
 #include <tuple>
+#include <unordered_map>
 
 #include "core/check.h"
 #include "core/json.h"
@@ -118,6 +119,38 @@ Value parse_metadata(const Json& j) {
   return md;
 }
 
+// Tied weights: torchless's writer (safetensors_writer.cc) stores one name per tied tensor and
+// records the others in __metadata__ "torchless.aliases", a JSON object alias -> stored name.
+// They come back here as extra names sharing the stored tensor, so a round trip gives back
+// every name. An alias that names a missing tensor or an existing name is refused.
+void restore_aliases(ValueDict& dict, const Limits& limits) {
+  const Value* text = nullptr;
+  for (const auto& [key, md] : dict.attributes)
+    if (key == "__metadata__") text = md.as_dict().find("torchless.aliases");
+  if (!text) return;
+  JsonOptions jo;
+  jo.max_depth = limits.json_max_depth;
+  Json aliases;
+  try {
+    aliases = parse_json(text->as_string(), jo);
+  } catch (Error& e) {
+    throw std::move(e.member("__metadata__.torchless.aliases"));
+  }
+  std::unordered_map<std::string, size_t> index;  // name -> item
+  for (size_t i = 0; i < dict.items.size(); ++i) index.emplace(dict.items[i].first.as_string(), i);
+  for (const auto& m : aliases.as_object("torchless.aliases")) {
+    const std::string& target = m.value.as_string("torchless.aliases value");
+    auto it = index.find(target);
+    if (it == index.end() || index.count(m.key))
+      fail(Error(Error::Code::kCorrupt, it == index.end() ? "alias of a tensor that is not in the file"
+                                                          : "alias repeats a tensor name")
+               .member(m.key));
+    Value tensor = dict.items[it->second].second;  // shares the stored tensor
+    dict.items.emplace_back(Value::string(m.key), std::move(tensor));
+    index.emplace(m.key, dict.items.size() - 1);
+  }
+}
+
 }  // namespace
 
 ReadResult read_safetensors(const FilePtr& file, const LoadOptions& options) {
@@ -196,6 +229,7 @@ ReadResult read_safetensors(const FilePtr& file, const LoadOptions& options) {
     Tensor t = unwrap(Tensor::contiguous_over(std::move(s), e.dtype, e.shape));
     dict.items.emplace_back(Value::string(e.name), Value::tensor(std::move(t)));
   }
+  restore_aliases(dict, limits);
   return r;
 }
 
