@@ -8,6 +8,7 @@
 #include <limits>
 #include <string>
 
+#include "formats/convert_internal.h"
 #include "torchless/convert.h"
 
 namespace torchless {
@@ -131,6 +132,32 @@ TEST(Diff, StridedViewEqualsItsContiguousCopy) {
   auto other = diff({{"w", t}}, {{"w", *Tensor::contiguous_over(base.storage(), DType::kFloat32, {3, 2})}});
   ASSERT_TRUE(other);
   EXPECT_FALSE(other->equal);
+}
+
+// convert's transform step (the writing half is tested with the writers).
+TEST(ConvertPrepare, StripSelectCast) {
+  ConvertOptions o;
+  o.strip_prefix = "fc.";
+  o.only = "^(weight|bias|steps)$";
+  o.cast_floats = true;
+  o.dtype = DType::kFloat16;
+  auto sd = prepare(kDir + "model.pth", o);
+  ASSERT_TRUE(sd) << sd.error().to_string();
+  std::vector<std::string> names;
+  for (const auto& [n, t] : *sd) names.push_back(n);
+  EXPECT_EQ(names, (std::vector<std::string>{"weight", "bias", "steps"}));
+  EXPECT_EQ((*sd)[0].second.dtype(), DType::kFloat16);
+  EXPECT_EQ((*sd)[2].second.dtype(), DType::kInt64);  // not floating: kept
+  const StateDict src = load("model.pth");
+  auto back = diff({{"w", *cast((*sd)[0].second, DType::kFloat32)}}, {{"w", *cast(*cast(src[0].second, DType::kFloat16), DType::kFloat32)}},
+                   {.rtol = 0, .atol = 0});
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->equal);
+  o.only = "(";
+  EXPECT_EQ(prepare(kDir + "model.pth", o).error().code(), Error::Code::kInvalidArgument);
+  o.only = "";
+  o.strip_prefix = "";
+  EXPECT_EQ(prepare(kDir + "missing.pth", o).error().code(), Error::Code::kNotFound);
 }
 
 TEST(Diff, NegativeToleranceIsRefused) {
