@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,9 +20,12 @@ Result<Tensor> cast(const Tensor& t, DType to);
 struct ConvertOptions {
   SaveOptions save;            // output format (from --to or the output's extension), shards
   LoadOptions load;            // key, strip_prefix (applied to the state dict)
+  std::string strip_prefix;    // remove this exact prefix from every name that has it ("" = none)
   std::string only;            // ECMAScript regex: keep the tensors whose name matches ("" = all)
   bool cast_floats = false;    // cast floating tensors to `dtype`; other tensors are kept
   DType dtype = DType::kFloat32;
+  // Called after each tensor is prepared with (bytes done, bytes in all), for a progress bar.
+  std::function<void(uint64_t, uint64_t)> progress;
 };
 
 // Reads `in` (any format the readers accept), extracts the model's state dict, applies the

@@ -23,6 +23,26 @@ struct BenchLoadArgs {
 };
 int bench_load(const BenchLoadArgs& args);
 
+struct ConvertArgs {
+  std::string in, out;
+  std::string to;            // "torch", "safetensors" or "" (from OUT's extension)
+  bool strip_given = false;  // --strip-prefix present (without a value: the shared module./_orig_mod.)
+  std::string strip_prefix;
+  std::string dtype;         // torch dtype name, "" = keep
+  std::string only;          // ECMAScript regex
+  std::string shard_size;    // "500MB", "2GB", "1GiB", plain bytes; "" = one file
+  std::string key;           // checkpoint key holding the weights
+};
+int convert(const ConvertArgs& args);
+
+struct DiffArgs {
+  std::string a, b;
+  double rtol = 1e-5, atol = 1e-8;
+  bool json = false;
+};
+// Exit codes like diff(1): 0 equal, 1 different, 2 error (unreadable file included).
+int diff(const DiffArgs& args);
+
 // "torchless: error [corrupt]: <message>" on stderr; returns 1.
 int report(const Error& e);
 

@@ -19,6 +19,30 @@ int main(int argc, char** argv) {
   inspect_cmd->add_flag("--permissive", inspect_args.permissive,
                         "record calls a pickle would make (os.system, eval, ...) as inert objects instead of refusing");
 
+  ConvertArgs convert_args;
+  auto* convert_cmd = app.add_subcommand("convert", "Write a model's state dict as a torch file or safetensors");
+  convert_cmd->add_option("IN", convert_args.in, "any supported file (checkpoints: the model's weights)")->required();
+  convert_cmd->add_option("OUT", convert_args.out, "output file (.safetensors, or .pt/.pth/.bin/.ckpt)")->required();
+  convert_cmd->add_option("--to", convert_args.to, "output format (default: from OUT's extension)")
+      ->check(CLI::IsMember({"torch", "safetensors"}));
+  auto* strip_opt = convert_cmd->add_option("--strip-prefix", convert_args.strip_prefix,
+                                            "remove prefix P from every name that has it; without P, a "
+                                            "module. or _orig_mod. prefix shared by all names")
+                        ->expected(0, 1);
+  convert_cmd->add_option("--dtype", convert_args.dtype, "cast floating tensors to this dtype (float16, bfloat16, ...)");
+  convert_cmd->add_option("--only", convert_args.only, "keep the tensors whose name matches this regex (search)");
+  convert_cmd->add_option("--shard-size", convert_args.shard_size,
+                          "write Hugging Face shards of at most SIZE (500MB, 2GB, 1GiB, bytes; MB = 10^6)");
+  convert_cmd->add_option("--key", convert_args.key, "checkpoint key holding the weights (default: found)");
+
+  DiffArgs diff_args;
+  auto* diff_cmd = app.add_subcommand("diff", "Compare two checkpoints' weights (exit 0 equal, 1 different, 2 error)");
+  diff_cmd->add_option("A", diff_args.a, "first file")->required();
+  diff_cmd->add_option("B", diff_args.b, "second file")->required();
+  diff_cmd->add_option("--rtol", diff_args.rtol, "relative tolerance (default 1e-5)")->check(CLI::NonNegativeNumber);
+  diff_cmd->add_option("--atol", diff_args.atol, "absolute tolerance (default 1e-8)")->check(CLI::NonNegativeNumber);
+  diff_cmd->add_flag("--json", diff_args.json, "print one JSON object");
+
   auto* bench_cmd = app.add_subcommand("bench", "Measure load or inference speed");
   bench_cmd->require_subcommand(1);
   BenchLoadArgs load_args;
@@ -33,7 +57,10 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
+  convert_args.strip_given = strip_opt->count() > 0;
   if (*inspect_cmd) return inspect(inspect_args);
+  if (*convert_cmd) return convert(convert_args);
+  if (*diff_cmd) return diff(diff_args);
   if (*load_cmd) return bench_load(load_args);
   return 2;
 }
