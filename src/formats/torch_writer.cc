@@ -1,2 +1,60 @@
-// placeholder: filled in by its owner (issue 4)
-namespace torchless {}
+// save() / save_state_dict() in torch.save's zip layout (formats.md 1.5): data.pkl from the
+// pickler, then the records torch 2.x writes, then every storage whole, streamed from the
+// tensors' memory into an AtomicFile.
+#include <algorithm>
+#include <string>
+
+#include "core/atomic_file.h"
+#include "core/check.h"
+#include "pickle/pickler.h"
+#include "torchless/save.h"
+#include "zip/zip_writer.h"
+
+namespace torchless {
+namespace {
+
+constexpr size_t kChunk = size_t{1} << 20;  // CRC then write, while the bytes are in cache
+
+void write_torch(const Value& root, const std::string& path) {
+  const TorchPickle pickle = pickle_for_torch(root);
+  AtomicFile file(path);
+  ZipWriter zip(file);
+  zip.add("archive/data.pkl", pickle.data);
+  zip.add("archive/.format_version", "1");
+  zip.add("archive/.storage_alignment", "64");
+  zip.add("archive/byteorder", "little");
+  for (size_t i = 0; i < pickle.storages.size(); ++i) {
+    const Storage& s = pickle.storages[i];
+    zip.begin("archive/data/" + std::to_string(i), s.nbytes());
+    for (size_t off = 0; off < s.nbytes(); off += kChunk) zip.write(s.data() + off, std::min(kChunk, s.nbytes() - off));
+    zip.end();
+  }
+  zip.add("archive/version", "3\n");
+  zip.finish();
+  file.commit();
+}
+
+void check_torch(const SaveOptions& options) {
+  if (options.format != SaveFormat::kTorch || options.shard_size != 0)
+    fail(Error::Code::kUnsupported, "this build's writer handles only the torch format without shards");
+}
+
+}  // namespace
+
+Status save(const Value& root, const std::string& path, const SaveOptions& options) {
+  return guard("torch writer", path, [&] {
+    check_torch(options);
+    write_torch(root, path);
+  });
+}
+
+Status save_state_dict(const StateDict& state_dict, const std::string& path, const SaveOptions& options) {
+  return guard("torch writer", path, [&] {
+    check_torch(options);
+    Value sd = Value::dict(/*ordered=*/true);
+    for (const auto& [name, tensor] : state_dict) sd.as_dict().items.emplace_back(Value::string(name), Value::tensor(tensor));
+    write_torch(sd, path);
+  });
+}
+
+}  // namespace torchless
