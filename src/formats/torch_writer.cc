@@ -1,7 +1,6 @@
 // save() / save_state_dict() in torch.save's zip layout (formats.md 1.5): data.pkl from the
 // pickler, then the records torch 2.x writes, then every storage whole, streamed from the
 // tensors' memory into an AtomicFile.
-#include <algorithm>
 #include <string>
 
 #include "core/atomic_file.h"
@@ -13,8 +12,6 @@
 namespace torchless {
 namespace {
 
-constexpr size_t kChunk = size_t{1} << 20;  // CRC then write, while the bytes are in cache
-
 void write_torch(const Value& root, const std::string& path) {
   const TorchPickle pickle = pickle_for_torch(root);
   AtomicFile file(path);
@@ -25,9 +22,7 @@ void write_torch(const Value& root, const std::string& path) {
   zip.add("archive/byteorder", "little");
   for (size_t i = 0; i < pickle.storages.size(); ++i) {
     const Storage& s = pickle.storages[i];
-    zip.begin("archive/data/" + std::to_string(i), s.nbytes());
-    for (size_t off = 0; off < s.nbytes(); off += kChunk) zip.write(s.data() + off, std::min(kChunk, s.nbytes() - off));
-    zip.end();
+    zip.add("archive/data/" + std::to_string(i), {reinterpret_cast<const char*>(s.data()), s.nbytes()});
   }
   zip.add("archive/version", "3\n");
   zip.finish();

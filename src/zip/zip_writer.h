@@ -5,6 +5,7 @@
 //   zip.begin("archive/data/0", nbytes);       // local header + 'FB' padding to 64
 //   zip.write(ptr, n); ...                     // exactly nbytes, CRC-32 computed on the way
 //   zip.end();                                 // data descriptor (16 or 24 bytes)
+//   zip.add("archive/version", "3\n");        // or a whole record at once
 //   zip.finish();                              // central directory, zip64 EOCD + locator, EOCD
 //
 // Every record is STORED; its data starts at a file offset that is a multiple of 64. Record
@@ -29,7 +30,8 @@ class ZipWriter {
   void write(const void* data, size_t n);
   // Ends the record (throws kInternal if fewer or more than `size` bytes were written).
   void end();
-  // A whole small record at once.
+  // A whole record at once; for big records the CRC-32 is computed on another thread while
+  // the bytes are written.
   void add(std::string_view name, std::string_view data);
   // Writes the central directory and the end records. No record may follow.
   void finish();
