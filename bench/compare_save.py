@@ -7,7 +7,8 @@ Makes a state_dict of float32 tensors (ResNet-like mix of shapes) totalling --mi
 times, best of --runs: torch.save(sd, path) alone, torch.save followed by fsync (torchless
 always fsyncs the file and its directory: the comparison that counts for durability), and
 torchless::save of the same tensors (`tl_resave SRC OUT --repeat N`, which loads SRC once, its
-tensors mapped and in the page cache, and times only the save). A benchmark, not a test.
+tensors mapped and in the page cache, and times only the save). Every run writes a fresh file
+(the previous output is removed first, untimed). A benchmark, not a test.
 """
 import argparse
 import os
@@ -37,6 +38,8 @@ def make_state_dict(mib):
 def torch_save_ms(sd, path, runs, sync):
     best = float("inf")
     for _ in range(runs):
+        if os.path.exists(path):
+            os.remove(path)  # a fresh target each time, as tl_resave does
         t0 = time.perf_counter()
         torch.save(sd, path)
         if sync:

@@ -1,13 +1,17 @@
 // tl_resave IN OUT [--repeat N]: torchless::load(IN), then torchless::save(root, OUT) in the
 // torch format. The interop suite (tests/interop/run_writeback.py) feeds it files torch wrote
 // and torch.load()s what comes out; bench/compare_save.py times the save with --repeat.
-// Prints the best save time as `save_ms=<ms>` on stdout; errors go to stderr, exit 1.
+// Each save goes to a fresh OUT (an existing one is removed first, untimed: replacing a big
+// file costs its page-cache teardown, whoever writes). Prints the best save time as
+// `save_ms=<ms>` on stdout; errors go to stderr, exit 1.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+
+#include <unistd.h>
 
 #include "torchless/load.h"
 #include "torchless/save.h"
@@ -25,6 +29,7 @@ int main(int argc, char** argv) {
   }
   double best = 1e300;
   for (int i = 0; i < repeat; ++i) {
+    ::unlink(argv[2]);
     const auto t0 = std::chrono::steady_clock::now();
     auto st = torchless::save(*root, argv[2]);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
