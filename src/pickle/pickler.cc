@@ -15,7 +15,7 @@
 namespace torchless {
 namespace {
 
-constexpr size_t kMaxDepth = 1000;
+constexpr size_t kMaxDepth = 512;  // the reader's default pickle.max_depth
 constexpr size_t kBatch = 1000;  // pickle.Pickler._BATCHSIZE
 
 const char* storage_class(DType t) {
@@ -324,7 +324,8 @@ class Pickler {
     const char* cls = storage_class(t.dtype());
     if (!cls)
       refuse("a " + std::string(dtype_name(t.dtype())) +
-             " tensor (no classic storage class; it needs _rebuild_tensor_v3, which torch 1.13 cannot read)");
+             " tensor (no classic storage class: torch writes it with _rebuild_tensor_v3 or _rebuild_qtensor, "
+             "outside the compat profile torch 1.13 reads)");
     const std::string key = storage_key(t);
     save_global("torch._utils", "_rebuild_tensor_v2");
     op('(');

@@ -16,7 +16,7 @@
 // Refused (Error kUnsupported naming the path in the tree, e.g. "optimizer.state.0.step"):
 // sets, inert objects and globals, unhashable dict keys, dtypes without a classic storage
 // class (uint16/32/64, float8, ...: they need _rebuild_tensor_v3), one storage viewed as two
-// dtypes, integers longer than LONG1's 255 bytes, nesting deeper than 1000.
+// dtypes, integers longer than LONG1's 255 bytes, nesting deeper than 512 (the reader's default).
 #pragma once
 
 #include <string>

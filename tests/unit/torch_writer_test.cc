@@ -248,3 +248,23 @@ TEST(TorchWriter, MemoAndLongIntegers) {
   EXPECT_EQ(items[ints.size() + 1203].as_big_int(), "-170141183460469231731687303715884105728");
   ::unlink(path.c_str());
 }
+
+TEST(TorchWriter, NestingIsCapped) {
+  const std::string path = tmp_path("deep.pt");
+  auto nested = [](int depth) {
+    Value v = Value::list();
+    for (int i = 1; i < depth; ++i) v = Value::list({v});
+    return v;
+  };
+  ASSERT_TRUE(save(nested(500), path).ok());
+  auto back = load(path);
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  int depth = 1;
+  for (Value v = *back; !v.items().empty(); v = v.items()[0]) ++depth;
+  EXPECT_EQ(depth, 500);
+  auto st = save(nested(600), path);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), Error::Code::kUnsupported);
+  EXPECT_NE(st.error().message().find("nesting deeper than 512"), std::string::npos) << st.error().to_string();
+  ::unlink(path.c_str());
+}
