@@ -3,7 +3,8 @@
 // and torch.load()s what comes out; bench/compare_save.py times the save with --repeat.
 // Each save goes to a fresh OUT (an existing one is removed first, untimed: replacing a big
 // file costs its page-cache teardown, whoever writes). Prints the best save time as
-// `save_ms=<ms>` on stdout; errors go to stderr, exit 1.
+// `save_ms=<ms>` on stdout; errors go to stderr
+// as `tl_resave: load|save [code]: message`, exit 1.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -24,7 +25,8 @@ int main(int argc, char** argv) {
   const int repeat = argc == 5 ? std::max(1, std::atoi(argv[4])) : 1;
   auto root = torchless::load(argv[1]);
   if (!root) {
-    std::fprintf(stderr, "tl_resave: load: %s\n", root.error().to_string().c_str());
+    std::fprintf(stderr, "tl_resave: load [%s]: %s\n", torchless::code_name(root.error().code()),
+                 root.error().to_string().c_str());
     return 1;
   }
   double best = 1e300;
@@ -34,7 +36,8 @@ int main(int argc, char** argv) {
     auto st = torchless::save(*root, argv[2]);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (!st) {
-      std::fprintf(stderr, "tl_resave: save: %s\n", st.error().to_string().c_str());
+      std::fprintf(stderr, "tl_resave: save [%s]: %s\n", torchless::code_name(st.error().code()),
+                   st.error().to_string().c_str());
       return 1;
     }
     best = std::min(best, ms);
