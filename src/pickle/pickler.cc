@@ -155,13 +155,16 @@ class Pickler {
     const uint64_t bits = std::bit_cast<uint64_t>(d);
     for (int i = 7; i >= 0; --i) out_ += static_cast<char>(bits >> (8 * i));
   }
-  void save_string(const std::string& s) {
-    auto it = strings_.find(s);
-    if (it != strings_.end()) return get_slot(it->second);
+  void unicode(const std::string& s) {  // BINUNICODE
     if (s.size() > 0xFFFFFFFFu) refuse("a string over 4 GiB");
     op('X');
     le(s.size(), 4);
     out_ += s;
+  }
+  void save_string(const std::string& s) {
+    auto it = strings_.find(s);
+    if (it != strings_.end()) return get_slot(it->second);
+    unicode(s);
     memo_put(strings_[s]);
   }
   void save_global(const std::string& module, const std::string& name) {
@@ -186,9 +189,7 @@ class Pickler {
       }
     }
     save_global("_codecs", "encode");
-    op('X');  // the text is a fresh object in Python: not shared through the memo
-    le(text.size(), 4);
-    out_ += text;
+    unicode(text);  // a fresh object in Python: not shared through the memo
     memo_put(scratch_);
     save_string("latin1");
     op('\x86');
