@@ -113,7 +113,6 @@ def case_state_dict_bn():
 def case_checkpoint():
     model = tied_model()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999))
-    model(torch.tensor([1, 2])) if False else None
     loss = model["head"](model["body"](model["emb"](torch.tensor([1, 2, 3])))).sum()
     loss.backward()
     opt.step()
