@@ -45,7 +45,8 @@ Result<StateDict> prepare(const std::string& in, const ConvertOptions& options) 
                  .member(key));
       Tensor value = t;
       if (options.cast_floats && dtype_is_floating(t.dtype()) && t.dtype() != options.dtype) {
-        auto it = std::find_if(cast_done.begin(), cast_done.end(), [&](auto& p) { return same_tensor(p.first, t); });
+        const Tensor& src = t;  // clang 14 cannot capture a structured binding
+        auto it = std::find_if(cast_done.begin(), cast_done.end(), [&](auto& p) { return same_tensor(p.first, src); });
         if (it != cast_done.end()) {
           value = it->second;
         } else {

@@ -115,7 +115,8 @@ void write_safetensors(const StateDict& sd, const std::string& path, const Metad
   std::set<std::string_view> seen;
   std::map<std::tuple<const std::byte*, size_t, int64_t>, std::vector<size_t>> by_view;
   for (size_t i = 0; i < sd.size(); ++i) {
-    const auto& [name, t] = sd[i];
+    const std::string& name = sd[i].first;  // (no structured binding: clang 14 cannot capture one)
+    const Tensor& t = sd[i].second;
     if (name.empty()) fail(Error::Code::kInvalidArgument, "empty tensor name");
     if (!seen.insert(name).second)
       fail(Error(Error::Code::kInvalidArgument, "tensor name appears twice").member(name));
@@ -139,10 +140,10 @@ void write_safetensors(const StateDict& sd, const std::string& path, const Metad
   // __metadata__: "format": "pt" first (a caller's "format" replaces the value), then the
   // caller's entries, then the aliases.
   Metadata md = {{"format", "pt"}};
-  for (const auto& [k, v] : metadata) {
-    auto it = std::find_if(md.begin(), md.end(), [&](const auto& e) { return e.first == k; });
-    if (it != md.end()) it->second = v;
-    else md.emplace_back(k, v);
+  for (const auto& kv : metadata) {
+    auto it = std::find_if(md.begin(), md.end(), [&](const auto& e) { return e.first == kv.first; });
+    if (it != md.end()) it->second = kv.second;
+    else md.emplace_back(kv);
   }
   if (!aliases.empty()) {
     std::string a = "{";
