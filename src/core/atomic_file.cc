@@ -47,6 +47,12 @@ void AtomicFile::write(const void* data, size_t n) {
     n -= static_cast<size_t>(w);
     offset_ += static_cast<uint64_t>(w);
   }
+  // Start writing back every 16 MiB while the caller produces the rest; a hint only.
+  constexpr uint64_t kChunk = uint64_t{16} << 20;
+  if (offset_ - flushed_ >= kChunk) {
+    ::sync_file_range(fd_, static_cast<off_t>(flushed_), static_cast<off_t>(offset_ - flushed_), SYNC_FILE_RANGE_WRITE);
+    flushed_ = offset_;
+  }
 }
 
 void AtomicFile::write_zeros(size_t n) {

@@ -29,6 +29,8 @@ class AtomicFile {
   std::string path_, tmp_;
   int fd_ = -1;
   uint64_t offset_ = 0;
+  uint64_t flushed_ = 0;  // bytes handed to writeback early (sync_file_range), so commit()'s
+                          // fsync has little left to wait for
   bool committed_ = false;
 };
 

@@ -24,7 +24,7 @@ std::vector<char> read_bytes(const std::string& path) {
 
 Tensor tensor_of(const std::vector<char>& bytes, DType dtype, std::vector<int64_t> shape) {
   Storage s = *Storage::allocate(bytes.size());
-  std::memcpy(s.mutable_data(), bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(s.mutable_data(), bytes.data(), bytes.size());
   return *Tensor::contiguous_over(s, dtype, std::move(shape));
 }
 
