@@ -1,5 +1,6 @@
 // Format detection from the first bytes (hostile-inputs FMT-01, FMT-05): the extension is
 // only consulted for ONNX, which has no magic number.
+#include <cctype>
 #include <cstring>
 #include <string>
 

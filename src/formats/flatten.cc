@@ -4,19 +4,14 @@
 #include "core/check.h"
 
 namespace torchless::formats {
-namespace {
+void WalkBudget::visit(size_t depth) {
+  if (++visits > limits.pickle_max_visit_nodes)
+    over_limit("pickle.max_visit_nodes", limits.pickle_max_visit_nodes, visits, "object tree too large to walk");
+  if (depth > limits.pickle_max_depth)
+    over_limit("pickle.max_depth", limits.pickle_max_depth, depth, "object tree nested too deeply");
+}
 
-// Shared by both walks: counts visits (PKL-15) and depth (G-4).
-struct Budget {
-  const Limits& limits;
-  uint64_t visits = 0;
-  void visit(size_t depth) {
-    if (++visits > limits.pickle_max_visit_nodes)
-      over_limit("pickle.max_visit_nodes", limits.pickle_max_visit_nodes, visits, "object tree too large to walk");
-    if (depth > limits.pickle_max_depth)
-      over_limit("pickle.max_depth", limits.pickle_max_depth, depth, "object tree nested too deeply");
-  }
-};
+namespace {
 
 std::string join(const std::string& prefix, const std::string& name) {
   return prefix.empty() ? name : prefix + "." + name;
@@ -40,7 +35,7 @@ const Value* state_entry(const ValueDict& state, const char* key) {
   return v && (v->is_dict()) ? v : nullptr;
 }
 
-void module_walk(const Value& module, const std::string& prefix, StateDict& out, Budget& b, size_t depth) {
+void module_walk(const Value& module, const std::string& prefix, StateDict& out, WalkBudget& b, size_t depth) {
   b.visit(depth);
   const ValueDict* state = module.as_object().state_dict();
   const Value* params = state_entry(*state, "_parameters");
@@ -63,7 +58,7 @@ void module_walk(const Value& module, const std::string& prefix, StateDict& out,
 
 struct Flattener {
   LoadedFile& file;
-  Budget budget;
+  WalkBudget budget;
   uint64_t max_bytes;
   uint64_t bytes = 0;
 
@@ -123,7 +118,7 @@ bool is_module(const Value& v) {
 }
 
 void module_state_dict(const Value& module, const std::string& prefix, StateDict& out, const Limits& limits) {
-  Budget b{limits};
+  WalkBudget b{limits};
   module_walk(module, prefix, out, b, 0);
 }
 
@@ -131,7 +126,7 @@ void flatten(LoadedFile& file, const Limits& limits, uint64_t input_bytes) {
   const uint64_t max_bytes = limits.flatten_max_bytes
                                  ? limits.flatten_max_bytes
                                  : add_u64(uint64_t{16} << 20, mul_u64(input_bytes, 4));
-  Flattener f{file, Budget{limits}, max_bytes};
+  Flattener f{file, WalkBudget{limits}, max_bytes};
   f.walk(file.root, "", 0);
 }
 

@@ -10,6 +10,14 @@
 
 namespace torchless::formats {
 
+// What every walk over an object tree charges: each visit to pickle.max_visit_nodes (PKL-15)
+// and its depth to pickle.max_depth (G-4).
+struct WalkBudget {
+  const Limits& limits;
+  uint64_t visits = 0;
+  void visit(size_t depth);
+};
+
 // Appends to file.tensors / file.values / file.warnings from file.root. `input_bytes` (the
 // file's size) sets the default output budget (Limits::flatten_max_bytes).
 void flatten(LoadedFile& file, const Limits& limits, uint64_t input_bytes);

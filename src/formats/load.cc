@@ -56,6 +56,12 @@ size_t state_dict_size(const Value& v) {
   return n;
 }
 
+// Does `v` hold model weights: a module object or a non-empty state dict (or, where an empty
+// model is acceptable, an empty dict)?
+bool holds_weights(const Value& v, bool allow_empty) {
+  return formats::is_module(v) || state_dict_size(v) > 0 || (allow_empty && v.is_dict() && v.as_dict().items.empty());
+}
+
 StateDict tensors_of(const Value& v, const Limits& limits) {
   StateDict out;
   if (formats::is_module(v)) {
@@ -94,17 +100,17 @@ StateDict find_state_dict(const LoadedFile& file, const LoadOptions& options) {
   if (!options.key.empty()) {
     const Value* v = root.is_dict() ? root.as_dict().find(options.key) : nullptr;
     if (!v) fail(Error::Code::kNotFound, "no key '" + escape(options.key) + "' at the top of the file");
-    if (!formats::is_module(*v) && (state_dict_size(*v) == 0 && !(v->is_dict() && v->as_dict().items.empty())))
+    if (!holds_weights(*v, /*allow_empty=*/true))
       fail(Error::Code::kInvalidArgument, "key '" + escape(options.key) + "' does not hold a state dict");
     return tensors_of(*v, options.limits);
   }
-  if (formats::is_module(root)) return tensors_of(root, options.limits);
+  // A root state dict maps names to tensors only, so it cannot also hold one of the keys below.
+  if (holds_weights(root, /*allow_empty=*/true)) return tensors_of(root, options.limits);
   if (root.is_dict()) {
     for (const char* key : {"model_state_dict", "state_dict", "model", "module", "net"}) {
       const Value* v = root.as_dict().find(key);
-      if (v && (formats::is_module(*v) || state_dict_size(*v) > 0)) return tensors_of(*v, options.limits);
+      if (v && holds_weights(*v, /*allow_empty=*/false)) return tensors_of(*v, options.limits);
     }
-    if (state_dict_size(root) > 0 || root.as_dict().items.empty()) return tensors_of(root, options.limits);
     std::string candidates;
     for (const auto& [k, v] : root.as_dict().items) {
       if (!k.is_string()) continue;

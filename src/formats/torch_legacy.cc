@@ -54,6 +54,16 @@ void check_sys_info(const Value& v, uint64_t off) {
   }
 }
 
+// The class of a whole-model ('module', cls, source_file, source) persistent id, or nullptr
+// when `pid` is not one.
+const Value* module_class(const Value& pid, uint64_t off) {
+  if (!pid.is_tuple() || pid.items().empty() || !pid.items()[0].is_string() ||
+      pid.items()[0].as_string() != "module")
+    return nullptr;
+  if (pid.items().size() != 4) corrupt_at("legacy module persistent id does not have 4 items", off);
+  return &pid.items()[1];
+}
+
 // A view of a root storage (very old files): (view_key, offset, size) in elements (LEG-06).
 Storage apply_view(const StoragePid& pid, const Storage& root) {
   if (pid.view_metadata.is_none()) return root;
@@ -93,14 +103,9 @@ ReadResult read_torch_legacy(const FilePtr& file, const LoadOptions& options) {
   // Pass 1: storages stand in as ranges at the start of the file; finds the object's extent.
   const uint64_t object_at = s.pos;
   StorageKeys keys;
-  std::vector<std::string> key_order_seen;
   PickleOptions scan = po;
   scan.persistent_load = [&](const Value& pid, uint64_t off) -> std::variant<StorageRef, Value> {
-    if (pid.is_tuple() && !pid.items().empty() && pid.items()[0].is_string() &&
-        pid.items()[0].as_string() == "module") {
-      if (pid.items().size() != 4) corrupt_at("legacy module persistent id does not have 4 items", off);
-      return pid.items()[1];
-    }
+    if (const Value* cls = module_class(pid, off)) return *cls;
     const StoragePid p = parse_storage_pid(pid, 6);
     keys.reference(p);
     if (p.nbytes > file->size()) corrupt_at("storage '" + p.key + "' is larger than the whole file", off);
@@ -141,9 +146,7 @@ ReadResult read_torch_legacy(const FilePtr& file, const LoadOptions& options) {
   // Pass 2: the object with the real storages.
   PickleOptions real = po;
   real.persistent_load = [&](const Value& pid, uint64_t off) -> std::variant<StorageRef, Value> {
-    if (pid.is_tuple() && pid.items().size() == 4 && pid.items()[0].is_string() &&
-        pid.items()[0].as_string() == "module")
-      return pid.items()[1];
+    if (const Value* cls = module_class(pid, off)) return *cls;
     const StoragePid p = parse_storage_pid(pid, 6);
     StorageRef ref = storages.at(p.key);
     ref.storage = apply_view(p, ref.storage);

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/check.h"
+#include "formats/flatten.h"
 
 namespace torchless::formats {
 namespace {
@@ -41,13 +42,10 @@ std::vector<std::string> string_list(std::string_view line) {
 class Walker {
  public:
   Walker(const ZipReader& zip, const std::string& prefix, const Limits& limits)
-      : zip_(zip), prefix_(prefix), limits_(limits) {}
+      : zip_(zip), prefix_(prefix), budget_{limits} {}
 
   void module(const Value& obj, const std::string& name_prefix, StateDict& out, size_t depth) {
-    if (++visits_ > limits_.pickle_max_visit_nodes)
-      over_limit("pickle.max_visit_nodes", limits_.pickle_max_visit_nodes, visits_, "module tree too large");
-    if (depth > limits_.pickle_max_depth)
-      over_limit("pickle.max_depth", limits_.pickle_max_depth, depth, "module tree nested too deeply");
+    budget_.visit(depth);
     const ValueObject& o = obj.as_object();
     const ValueDict* state = o.state_dict();
     if (!state) return;
@@ -123,10 +121,9 @@ class Walker {
 
   const ZipReader& zip_;
   const std::string& prefix_;
-  const Limits& limits_;
+  WalkBudget budget_;
   std::map<std::string, ClassInfo> classes_;
   std::map<std::string, bool> is_module_class_;
-  uint64_t visits_ = 0;
   bool missing_code_ = false;
 };
 
