@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -24,7 +25,8 @@ std::string dir_of(const std::string& path) {
 
 }  // namespace
 
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+AtomicFile::AtomicFile(std::string path, std::function<void(uint64_t)> progress)
+    : path_(std::move(path)), progress_(std::move(progress)) {
   const size_t slash = path_.rfind('/');
   const std::string base = slash == std::string::npos ? path_ : path_.substr(slash + 1);
   tmp_ = dir_of(path_) + "/." + base + ".tmp-XXXXXX";
@@ -38,21 +40,30 @@ AtomicFile::~AtomicFile() {
 }
 
 void AtomicFile::write(const void* data, size_t n) {
+  // In chunks of 16 MiB: after each, writeback of it starts (a hint, so commit()'s fsync has
+  // little left to wait for) and progress is reported.
+  constexpr size_t kChunk = size_t{16} << 20;
   const char* p = static_cast<const char*>(data);
   while (n > 0) {
-    const ssize_t w = ::write(fd_, p, n);
+    const size_t want = std::min(n, kChunk - static_cast<size_t>(offset_ - flushed_));
+    const ssize_t w = ::write(fd_, p, want);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) io_error("write failed", path_);
     p += w;
     n -= static_cast<size_t>(w);
     offset_ += static_cast<uint64_t>(w);
+    if (offset_ - flushed_ == kChunk) {
+      ::sync_file_range(fd_, static_cast<off_t>(flushed_), static_cast<off_t>(kChunk), SYNC_FILE_RANGE_WRITE);
+      flushed_ = offset_;
+      if (progress_) progress_(offset_);
+    }
   }
-  // Start writing back every 16 MiB while the caller produces the rest; a hint only.
-  constexpr uint64_t kChunk = uint64_t{16} << 20;
-  if (offset_ - flushed_ >= kChunk) {
-    ::sync_file_range(fd_, static_cast<off_t>(flushed_), static_cast<off_t>(offset_ - flushed_), SYNC_FILE_RANGE_WRITE);
-    flushed_ = offset_;
-  }
+}
+
+void AtomicFile::reserve(uint64_t n) {
+  // FALLOC_FL_KEEP_SIZE: the size still grows with the writes, so a killed writer's temporary
+  // file shows how far it got. Filesystems without fallocate just skip the hint.
+  if (n > offset_ && ::fallocate(fd_, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(n)) == 0) reserved_ = n;
 }
 
 void AtomicFile::write_zeros(size_t n) {
@@ -65,6 +76,8 @@ void AtomicFile::write_zeros(size_t n) {
 }
 
 void AtomicFile::commit() {
+  if (reserved_ > offset_ && ::ftruncate(fd_, static_cast<off_t>(offset_)) != 0) io_error("truncate failed", path_);
+  if (progress_) progress_(offset_);
   if (::fchmod(fd_, 0644) != 0) io_error("chmod failed", path_);
   if (::fsync(fd_) != 0) io_error("fsync failed", path_);
   if (::close(fd_) != 0) {

@@ -57,6 +57,11 @@ void put_u64le(std::string& out, uint64_t v) {
 
 }  // namespace
 
+std::function<void(uint64_t)> file_progress(const SaveOptions& options, uint64_t total) {
+  if (!options.progress) return {};
+  return [&options, total](uint64_t done) { options.progress(std::min(done, total), total); };
+}
+
 bool same_view(const Tensor& a, const Tensor& b) {
   return a.storage().data() != nullptr && a.storage().same_as(b.storage()) && a.dtype() == b.dtype() &&
          a.storage_offset() == b.storage_offset() && a.shape() == b.shape() && a.strides() == b.strides();
@@ -104,7 +109,7 @@ void BufferedSink::flush() {
   buf_.clear();
 }
 
-void write_safetensors(const StateDict& sd, const std::string& path, const Metadata& metadata) {
+void write_safetensors(const StateDict& sd, const std::string& path, const SaveOptions& options) {
   // Names: unique, non-empty; tied names resolved to the first name of their view.
   struct Item {
     size_t index;
@@ -140,7 +145,7 @@ void write_safetensors(const StateDict& sd, const std::string& path, const Metad
   // __metadata__: "format": "pt" first (a caller's "format" replaces the value), then the
   // caller's entries, then the aliases.
   Metadata md = {{"format", "pt"}};
-  for (const auto& kv : metadata) {
+  for (const auto& kv : options.metadata) {
     auto it = std::find_if(md.begin(), md.end(), [&](const auto& e) { return e.first == kv.first; });
     if (it != md.end()) it->second = kv.second;
     else md.emplace_back(kv);
@@ -172,13 +177,15 @@ void write_safetensors(const StateDict& sd, const std::string& path, const Metad
 
   std::string prefix;
   put_u64le(prefix, header.size());
-  AtomicFile file(path);
+  const uint64_t total = 8 + header.size() + offset;
+  AtomicFile file(path, file_progress(options, total));
+  file.reserve(total);
   BufferedSink sink(file);
   sink.write(prefix.data(), prefix.size());
   sink.write(header.data(), header.size());
   for (const Item& it : items) sink.write_tensor(sd[it.index].second);
   sink.flush();
-  if (file.offset() != 8 + header.size() + offset) fail(Error::Code::kInternal, "safetensors size mismatch");
+  if (file.offset() != total) fail(Error::Code::kInternal, "safetensors size mismatch");
   file.commit();
 }
 
@@ -188,7 +195,7 @@ Status save_state_dict(const StateDict& state_dict, const std::string& path, con
   if (options.shard_size > 0)
     return guard("shards writer", path, [&] { formats::write_shards(state_dict, path, options); });
   if (options.format == SaveFormat::kSafetensors)
-    return guard("safetensors writer", path, [&] { formats::write_safetensors(state_dict, path, options.metadata); });
+    return guard("safetensors writer", path, [&] { formats::write_safetensors(state_dict, path, options); });
   // torch: an OrderedDict name -> tensor, as model.state_dict() pickles.
   Value root = Value::dict(true);
   for (const auto& [name, t] : state_dict) root.as_dict().items.emplace_back(Value::string(name), Value::tensor(t));

@@ -81,17 +81,23 @@ void write_shards(const StateDict& sd, const std::string& path, const SaveOption
   const bool bin = ends_with(path, ".bin") || (!ends_with(path, ".safetensors") && options.format == SaveFormat::kTorch);
   const Split s = split(sd, options.shard_size);
 
+  // Progress over all shards: each shard's bytes on top of the shards before it.
+  uint64_t before = 0;
+  SaveOptions o = options;
+  o.format = bin ? SaveFormat::kTorch : SaveFormat::kSafetensors;
+  o.shard_size = 0;
   auto write_one = [&](const std::vector<size_t>& idx, const std::string& file) {
     StateDict part;
+    uint64_t size = 0;
     for (size_t i : idx) part.push_back(sd[i]);
-    if (!bin) {
-      write_safetensors(part, file, options.metadata);
-      return;
-    }
-    SaveOptions o = options;
-    o.format = SaveFormat::kTorch;
-    o.shard_size = 0;
-    unwrap(save_state_dict(part, file, o));
+    if (options.progress)
+      o.progress = [&](uint64_t done, uint64_t total) {
+        size = total;
+        options.progress(std::min(before + done, s.total_size), s.total_size);
+      };
+    if (bin) unwrap(save_state_dict(part, file, o));
+    else write_safetensors(part, file, o);
+    before += size;
   };
   if (s.shards.size() <= 1) {
     write_one(s.shards.empty() ? std::vector<size_t>{} : s.shards[0], path);

@@ -5,6 +5,7 @@
 
 #include "core/atomic_file.h"
 #include "core/check.h"
+#include "formats/writers.h"
 #include "pickle/pickler.h"
 #include "torchless/save.h"
 #include "zip/zip_writer.h"
@@ -12,9 +13,16 @@
 namespace torchless {
 namespace {
 
-void write_torch(const Value& root, const std::string& path) {
+void write_torch(const Value& root, const std::string& path, const SaveOptions& options) {
   const TorchPickle pickle = pickle_for_torch(root);
-  AtomicFile file(path);
+  if (options.warn)
+    for (const std::string& w : pickle.warnings) options.warn(w);
+  // Payload bytes: the progress total and, with 512 bytes a record for headers, padding and
+  // the central directory, the space to reserve.
+  uint64_t total = pickle.data.size();
+  for (const Storage& s : pickle.storages) total = add_u64(total, s.nbytes(), "torch file size");
+  AtomicFile file(path, formats::file_progress(options, total));
+  file.reserve(total + 512 * (pickle.storages.size() + 8));
   ZipWriter zip(file);
   zip.add("archive/data.pkl", pickle.data);
   zip.add("archive/.format_version", "1");
@@ -27,6 +35,7 @@ void write_torch(const Value& root, const std::string& path) {
   zip.add("archive/version", "3\n");
   zip.finish();
   file.commit();
+  if (options.progress) options.progress(total, total);
 }
 
 void check_torch(const SaveOptions& options) {
@@ -39,7 +48,7 @@ void check_torch(const SaveOptions& options) {
 Status save(const Value& root, const std::string& path, const SaveOptions& options) {
   return guard("torch writer", path, [&] {
     check_torch(options);
-    write_torch(root, path);
+    write_torch(root, path, options);
   });
 }
 

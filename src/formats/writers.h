@@ -14,13 +14,17 @@ namespace torchless::formats {
 
 using Metadata = std::vector<std::pair<std::string, std::string>>;
 
-// Writes one safetensors file (formats.md 8 [rule] Writer) atomically. Names sharing one view
-// of one storage are written once (the first name) and recorded in __metadata__
-// "torchless.aliases".
-void write_safetensors(const StateDict& sd, const std::string& path, const Metadata& metadata);
+// Writes one safetensors file (formats.md 8 [rule] Writer) atomically, with options.metadata
+// and options.progress. Names sharing one view of one storage are written once (the first
+// name) and recorded in __metadata__ "torchless.aliases".
+void write_safetensors(const StateDict& sd, const std::string& path, const SaveOptions& options);
 
 // options.shard_size > 0: Hugging Face shards + index next to `path` (formats.md 9).
 void write_shards(const StateDict& sd, const std::string& path, const SaveOptions& options);
+
+// options.progress as an AtomicFile progress hook for a file of about `total` bytes (reports
+// are capped at `total`); empty when no progress is asked.
+std::function<void(uint64_t)> file_progress(const SaveOptions& options, uint64_t total);
 
 // The same view of the same bytes (tied weights such as an embedding and an LM head).
 // Empty storages never alias.

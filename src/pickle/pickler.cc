@@ -3,6 +3,7 @@
 // torch's own (same opcodes, same memo order, items batched by 1000).
 #include "pickle/pickler.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <map>
@@ -34,6 +35,24 @@ const char* storage_class(DType t) {
     case DType::kComplex128: return "ComplexDoubleStorage";
     default: return nullptr;
   }
+}
+
+// Dtypes torch 2.x saves over an UntypedStorage with _rebuild_tensor_v3 (torch.storage._new_dtypes).
+bool untyped_in_torch2(DType t) {
+  switch (t) {
+    case DType::kUInt16: case DType::kUInt32: case DType::kUInt64: case DType::kComplex32:
+    case DType::kFloat8E4M3FN: case DType::kFloat8E5M2: case DType::kFloat8E4M3FNUZ:
+    case DType::kFloat8E5M2FNUZ: case DType::kFloat8E8M0FNU:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string join(const std::vector<std::string>& parts, const char* sep) {
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : sep) + p;
+  return out;
 }
 
 // Two's-complement little-endian bytes, trimmed to the shortest form that keeps the sign
@@ -82,7 +101,14 @@ class Pickler {
     out_ = "\x80\x02";
     save(root);
     out_ += '.';
-    return {std::move(out_), std::move(storages_)};
+    std::vector<std::string> warnings;
+    const char* kOnly2x = ": torch 1.13 loads this file only with weights_only=False (torch 2.x loads it either way)";
+    if (floats_.count) warnings.push_back(floats_.text("Python floats") + kOnly2x);
+    if (bytes_.count) warnings.push_back(bytes_.text("bytes values") + kOnly2x);
+    if (v3_.count)
+      warnings.push_back(v3_.text(join(v3_dtypes_, "/") + " tensors") +
+                         ": written as torch 2.x writes them (_rebuild_tensor_v3); torch 1.13 cannot load this file");
+    return {std::move(out_), std::move(storages_), std::move(warnings)};
   }
 
  private:
@@ -119,9 +145,23 @@ class Pickler {
     }
   }
 
+  // Where in the tree the pickler is, as flattened names read ("optimizer.state.0.step").
+  std::string where() const { return join(path_, "."); }
+  // Content some torch versions cannot load: how often, and the first place.
+  struct Caveat {
+    size_t count = 0;
+    std::string first;
+    void add(const std::string& where) {
+      if (count++ == 0) first = where;
+    }
+    std::string text(const std::string& what) const {
+      return what + " (" + (first.empty() ? "at the root" : "first at " + escape(first)) +
+             (count > 1 ? ", " + std::to_string(count) + " in all" : "") + ")";
+    }
+  };
+
   [[noreturn]] void refuse(const std::string& what) {
-    std::string where;
-    for (const std::string& p : path_) where += (where.empty() ? "" : ".") + p;
+    const std::string where = this->where();
     fail(Error::Code::kUnsupported,
          what + (where.empty() ? " (at the root)" : " at " + escape(where)) + "; the torch writer saves dicts, "
          "OrderedDicts, lists, tuples, ints, floats, bools, strings, bytes, None and tensors");
@@ -151,6 +191,7 @@ class Pickler {
     out_ += b;
   }
   void save_float(double d) {
+    floats_.add(where());
     op('G');
     const uint64_t bits = std::bit_cast<uint64_t>(d);
     for (int i = 7; i >= 0; --i) out_ += static_cast<char>(bits >> (8 * i));
@@ -178,6 +219,7 @@ class Pickler {
   }
   // bytes at protocol 2 in Python 3: _codecs.encode(bytes.decode('latin1'), 'latin1').
   void save_bytes(const Value& v) {
+    bytes_.add(where());
     std::string text;
     for (char c : v.as_bytes()) {
       const auto b = static_cast<unsigned char>(c);
@@ -323,19 +365,23 @@ class Pickler {
     const Tensor& t = v.as_tensor();
     if (get(memo_, &t)) return;
     const char* cls = storage_class(t.dtype());
-    if (!cls)
-      refuse("a " + std::string(dtype_name(t.dtype())) +
-             " tensor (no classic storage class: torch writes it with _rebuild_tensor_v3 or _rebuild_qtensor, "
-             "outside the compat profile torch 1.13 reads)");
+    const bool v3 = !cls && untyped_in_torch2(t.dtype());
+    if (!cls && !v3)
+      refuse("a " + std::string(dtype_name(t.dtype())) + " tensor (torch writes it with _rebuild_qtensor)");
+    if (v3) {
+      v3_.add(where());
+      const std::string name(dtype_name(t.dtype()));
+      if (std::find(v3_dtypes_.begin(), v3_dtypes_.end(), name) == v3_dtypes_.end()) v3_dtypes_.push_back(name);
+    }
     const std::string key = storage_key(t);
-    save_global("torch._utils", "_rebuild_tensor_v2");
+    save_global("torch._utils", v3 ? "_rebuild_tensor_v3" : "_rebuild_tensor_v2");
     op('(');
-    op('(');  // the persistent id
+    op('(');  // the persistent id; an UntypedStorage counts bytes
     save_string("storage");
-    save_global("torch", cls);
+    save_global("torch", v3 ? "UntypedStorage" : cls);
     save_string(key);
     save_string("cpu");
-    save_int(static_cast<int64_t>(t.storage().nbytes() / dtype_size(t.dtype())));
+    save_int(static_cast<int64_t>(t.storage().nbytes() / (v3 ? 1 : dtype_size(t.dtype()))));
     op('t');
     memo_put(scratch_);
     op('Q');
@@ -347,6 +393,7 @@ class Pickler {
     op(')');
     op('R');
     memo_put(scratch_);
+    if (v3) save_global("torch", std::string(dtype_name(t.dtype())));
     op('t');
     memo_put(scratch_);
     op('R');
@@ -390,6 +437,8 @@ class Pickler {
   std::map<std::pair<const std::byte*, size_t>, size_t> keys_;  // storage -> key
   std::vector<Storage> storages_;
   std::vector<DType> dtypes_;
+  Caveat floats_, bytes_, v3_;
+  std::vector<std::string> v3_dtypes_;  // in order of first use
 };
 
 }  // namespace

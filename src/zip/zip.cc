@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "core/check.h"
+#include "core/crc32.h"
 
 namespace torchless {
 namespace {
@@ -678,8 +679,7 @@ Storage ZipReader::read(const ZipEntry& entry, bool verify_crc) const {
   }
   // ZIP-10: a recorded CRC of 0 on non-empty data means "not recorded".
   if (verify_crc && !(e.crc32 == 0 && e.size != 0)) {
-    uLong crc = crc32_z(0, Z_NULL, 0);
-    crc = crc32_z(crc, reinterpret_cast<const Bytef*>(out.data()), out.nbytes());
+    const uint32_t crc = crc32(0, out.data(), out.nbytes());
     if (crc != e.crc32)
       refuse(kCorrupt, "CRC-32 " + hex(crc) + " of the member's bytes differs from the recorded " + hex(e.crc32) +
                            " (central record " + std::to_string(e.index) + " at " + hex(e.central_offset) + ")",

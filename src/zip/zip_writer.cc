@@ -4,13 +4,12 @@
 // padding; always a zip64 end record and locator before the classic end record.
 #include "zip/zip_writer.h"
 
-#include <zlib.h>
-
 #include <future>
 #include <string>
 
 #include "core/atomic_file.h"
 #include "core/check.h"
+#include "core/crc32.h"
 
 namespace torchless {
 namespace {
@@ -81,7 +80,7 @@ void ZipWriter::write(const void* data, size_t n) {
   Record& r = records_.back();
   if (!open_ || n > r.size - written_) fail(Error::Code::kInternal, "zip writer: record overrun: " + r.name);
   out_.write(data, n);
-  r.crc = static_cast<uint32_t>(crc32_z(r.crc, static_cast<const Bytef*>(data), n));
+  r.crc = crc32(r.crc, data, n);
   written_ += n;
 }
 
@@ -110,7 +109,7 @@ void ZipWriter::add(std::string_view name, std::string_view data) {
   } else {
     // CRC-32 on a second core while this one copies the bytes into the file.
     auto crc = std::async(std::launch::async, [&] {
-      return static_cast<uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size()));
+      return crc32(0, data.data(), data.size());
     });
     out_.write(data.data(), data.size());
     records_.back().crc = crc.get();

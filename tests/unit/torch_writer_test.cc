@@ -208,8 +208,7 @@ TEST(TorchWriter, RefusesWhatTorchCannotLoadSafely) {
   refused(Value::set({Value::integer(1)}), "set");
   refused(Value::object("__main__", "Net"), "__main__.Net");
   refused(Value::global("os", "system"), "os.system");
-  refused(Value::tensor(iota(DType::kUInt16, {2})), "uint16");
-  refused(Value::tensor(iota(DType::kFloat8E4M3FN, {2})), "float8_e4m3fn");
+  refused(Value::tensor(iota(DType::kQInt8, {2})), "qint8");
   Value bad_key = Value::dict();
   bad_key.as_dict().items.emplace_back(Value::list(), Value::none());
   refused(bad_key, "dict key");
@@ -222,6 +221,66 @@ TEST(TorchWriter, RefusesWhatTorchCannotLoadSafely) {
   // save() writes object trees, which only the torch format holds; state dicts go through
   // save_state_dict() to safetensors and shards.
   EXPECT_EQ(save(Value::dict(), path, st_opts).error().code(), Error::Code::kInvalidArgument);
+}
+
+TEST(TorchWriter, NewDtypesAsTorch2WritesThemWithWarnings) {
+  // uint16/32/64, float8 and complex32 have no classic storage class: torch 2.x writes them
+  // with _rebuild_tensor_v3 over an UntypedStorage whose numel counts bytes, and the dtype.
+  const std::string path = tmp_path("v3.pt");
+  const Tensor u16 = iota(DType::kUInt16, {2, 3});
+  Value sd = Value::dict(true);
+  put(sd, "u16", Value::tensor(u16));
+  put(sd, "u16.t", Value::tensor(*Tensor::make(u16.storage(), DType::kUInt16, {3, 2}, {1, 3}, 0)));
+  put(sd, "f8", Value::tensor(iota(DType::kFloat8E4M3FN, {4})));
+  put(sd, "f8fnuz", Value::tensor(iota(DType::kFloat8E4M3FNUZ, {4})));
+  put(sd, "u64", Value::tensor(iota(DType::kUInt64, {1})));
+  put(sd, "c32", Value::tensor(iota(DType::kComplex32, {2})));
+  put(sd, "f32", Value::tensor(iota(DType::kFloat32, {2})));
+  Value root = Value::dict();
+  put(root, "model", sd);
+  put(root, "lr", Value::floating(0.1));
+  put(root, "momentum", Value::floating(0.9));
+  SaveOptions o;
+  std::vector<std::string> warnings;
+  o.warn = [&](const std::string& w) { warnings.push_back(w); };
+  ASSERT_TRUE(save(root, path, o).ok());
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("Python floats (first at lr, 2 in all)"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("weights_only=False"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[1].find("uint16/float8_e4m3fn/float8_e4m3fnuz/uint64/complex32 tensors (first at model.u16, 6 in all)"),
+            std::string::npos)
+      << warnings[1];
+
+  auto file = *MappedFile::open(path);
+  const ZipReader zip = ZipReader::open(file, Limits{});
+  const std::string pkl = zip.read_text(*zip.find("archive/data.pkl"));
+  EXPECT_NE(pkl.find("ctorch._utils\n_rebuild_tensor_v3\n"), std::string::npos);
+  EXPECT_NE(pkl.find("ctorch._utils\n_rebuild_tensor_v2\n"), std::string::npos);  // f32 stays as 1.13 writes it
+  EXPECT_NE(pkl.find("ctorch\nUntypedStorage\n"), std::string::npos);
+  EXPECT_NE(pkl.find("ctorch\nfloat8_e4m3fn\n"), std::string::npos);
+  EXPECT_NE(pkl.find("ctorch\ncomplex32\n"), std::string::npos);
+  EXPECT_EQ(zip.find("archive/data/0")->size, 12u);  // u16 and its transpose share one storage
+
+  auto back = load_state_dict(path, {.key = "model"});
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  const ValueDict& want = sd.as_dict();
+  ASSERT_EQ(back->size(), want.items.size());
+  for (size_t i = 0; i < back->size(); ++i) {
+    const Tensor& a = (*back)[i].second;
+    const Tensor& b = want.items[i].second.as_tensor();
+    SCOPED_TRACE((*back)[i].first);
+    EXPECT_EQ(a.dtype(), b.dtype());
+    EXPECT_EQ(a.shape(), b.shape());
+    EXPECT_EQ(a.strides(), b.strides());
+    EXPECT_EQ(bytes_of(a), bytes_of(b));
+  }
+  EXPECT_TRUE((*back)[0].second.storage().same_as((*back)[1].second.storage()));
+
+  // The 12 classic dtypes alone: nothing to warn about.
+  warnings.clear();
+  ASSERT_TRUE(save(*checkpoint().as_dict().find("model_state_dict"), path, o).ok());
+  EXPECT_TRUE(warnings.empty());
+  ::unlink(path.c_str());
 }
 
 TEST(TorchWriter, MemoAndLongIntegers) {

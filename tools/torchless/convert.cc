@@ -82,15 +82,19 @@ int convert(const ConvertArgs& args) {
   options.only = args.only;
   options.load.key = args.key;
 
-  std::optional<Progress> progress;
-  uint64_t shown = 0;
-  options.progress = [&](uint64_t done, uint64_t total) {
-    if (!progress) progress.emplace("convert", total);
-    progress->add(done - shown);
-    shown = done;
+  // One bar per phase: "cast" while --dtype converts tensors, "write" as the output grows.
+  std::optional<Progress> bar;
+  auto phase = [&bar](const char* label) {
+    return [&bar, label](uint64_t done, uint64_t total) {
+      if (!bar || bar->label() != label) bar.emplace(label, total);
+      bar->set(done);
+    };
   };
+  if (options.cast_floats) options.progress = phase("cast");
+  options.save.progress = phase("write");
+  options.save.warn = [](const std::string& w) { std::cerr << "torchless: warning: " << w << "\n"; };
   const Status st = torchless::convert(args.in, args.out, options);
-  progress.reset();
+  bar.reset();
   if (!st) return report(st.error());
   return 0;
 }

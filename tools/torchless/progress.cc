@@ -14,8 +14,10 @@ Progress::~Progress() {
   if (enabled_) std::fprintf(stderr, "\r\033[K");
 }
 
-void Progress::add(uint64_t done) {
-  done_ += done;
+void Progress::add(uint64_t done) { set(done_ + done); }
+
+void Progress::set(uint64_t done) {
+  done_ = done;
   if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_ < std::chrono::milliseconds(100) && done_ < total_) return;

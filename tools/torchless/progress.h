@@ -13,7 +13,9 @@ class Progress {
   // `total` units of work (bytes), shown with `label`; nothing is drawn below `min_total`.
   Progress(std::string label, uint64_t total, uint64_t min_total = uint64_t{256} << 20);
   ~Progress();  // clears the line
-  void add(uint64_t done);
+  void add(uint64_t done);  // `done` more units
+  void set(uint64_t done);  // `done` units in all
+  const std::string& label() const { return label_; }
 
  private:
   void draw();
