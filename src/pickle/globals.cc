@@ -13,6 +13,8 @@
 namespace torchless {
 
 std::optional<DType> storage_class_dtype(std::string_view module, std::string_view name) {
+  // torch 2.x pickles UntypedStorage under the module that defines it (the class's __module__).
+  if (module == "torch.storage" && name == "UntypedStorage") return DType::kUInt8;
   if (module != "torch" && module != "torch.cuda") return std::nullopt;
   static const std::unordered_map<std::string_view, DType> table = {
       {"FloatStorage", DType::kFloat32},        {"DoubleStorage", DType::kFloat64},

@@ -378,7 +378,7 @@ class Pickler {
     op('(');
     op('(');  // the persistent id; an UntypedStorage counts bytes
     save_string("storage");
-    save_global("torch", v3 ? "UntypedStorage" : cls);
+    save_global(v3 ? "torch.storage" : "torch", v3 ? "UntypedStorage" : cls);
     save_string(key);
     save_string("cpu");
     save_int(static_cast<int64_t>(t.storage().nbytes() / (v3 ? 1 : dtype_size(t.dtype()))));

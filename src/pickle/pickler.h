@@ -7,11 +7,12 @@
 // Globals: collections OrderedDict, torch._utils _rebuild_tensor_v2, torch <X>Storage for the
 // 12 classic dtypes, _codecs encode (bytes, as Python 3 pickles them at protocol 2); for the
 // dtypes torch 2.x serializes as untyped bytes (uint16/32/64, float8 variants, complex32)
-// torch._utils _rebuild_tensor_v3, torch UntypedStorage and the dtype (torch uint16, ...).
+// torch._utils _rebuild_tensor_v3, torch.storage UntypedStorage (the class's __module__, which
+// pickle records) and the dtype (torch uint16, ...).
 //
 // Tensors become _rebuild_tensor_v2(BINPERSID ('storage', torch <X>Storage, key, 'cpu',
 // numel), offset, size, stride, False, OrderedDict()), or for those new dtypes, as torch 2.x
-// writes them, _rebuild_tensor_v3(BINPERSID ('storage', torch UntypedStorage, key, 'cpu',
+// writes them, _rebuild_tensor_v3(BINPERSID ('storage', torch.storage UntypedStorage, key, 'cpu',
 // nbytes), offset, size, stride, False, OrderedDict(), torch <dtype>). Tensors over the same
 // Storage (Storage::same_as) share one key and keep their offsets and strides; keys are
 // "0".."N-1" in order of first reference. Strings, globals, containers and tensors are

@@ -57,16 +57,17 @@ ST_TORCH = {v: k for k, v in ST_DTYPE.items()}
 
 
 def save_safetensors(tensors, path, metadata=None):
-    """Writes `tensors` (name -> tensor) as the safetensors reference writer does: tensors in
-    reference order, compact UTF-8 JSON header with __metadata__ first, padded with spaces to a
-    multiple of 8, then each tensor's contiguous bytes back to back."""
-    items = sorted(tensors.items(), key=lambda kv: (ST_RANK.index(ST_DTYPE[kv[1].dtype]), kv[0]))
+    """Writes `tensors` (name -> tensor, or name -> (safetensors dtype, shape, bytes) for dtypes
+    this torch lacks) as the safetensors reference writer does: tensors in reference order,
+    compact UTF-8 JSON header with __metadata__ first, padded with spaces to a multiple of 8,
+    then each tensor's contiguous bytes back to back."""
+    entries = {n: t if isinstance(t, tuple) else (ST_DTYPE[t.dtype], list(t.shape), tensor_bytes(t))
+               for n, t in tensors.items()}
+    items = sorted(entries.items(), key=lambda kv: (ST_RANK.index(kv[1][0]), kv[0]))
     header = {"__metadata__": metadata if metadata is not None else {"format": "pt"}}
     blobs, offset = [], 0
-    for name, t in items:
-        b = tensor_bytes(t)
-        header[name] = {"dtype": ST_DTYPE[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(b)]}
+    for name, (dt, shape, b) in items:
+        header[name] = {"dtype": dt, "shape": list(shape), "data_offsets": [offset, offset + len(b)]}
         blobs.append(b)
         offset += len(b)
     h = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -76,8 +77,8 @@ def save_safetensors(tensors, path, metadata=None):
     # The writer checked against the oracle's independent reader.
     back = read_safetensors(path)
     assert list(back) == [k for k, _ in items], path
-    for k, t in items:
-        assert back[k] == (dtype_name(t.dtype), list(t.shape), tensor_bytes(t)), (path, k)
+    for k, (dt, shape, b) in items:
+        assert back[k] == (dtype_name(ST_TORCH[dt]) if dt in ST_TORCH else dt, list(shape), b), (path, k)
 
 
 def read_safetensors(path):
@@ -92,7 +93,8 @@ def read_safetensors(path):
         if name == "__metadata__":
             continue
         begin, end = e["data_offsets"]
-        out[name] = (dtype_name(ST_TORCH[e["dtype"]]), list(e["shape"]), data[base + begin:base + end])
+        dt = e["dtype"]
+        out[name] = (dtype_name(ST_TORCH[dt]) if dt in ST_TORCH else dt, list(e["shape"]), data[base + begin:base + end])
     return out
 
 

@@ -36,9 +36,12 @@ import torch
 STORAGES = ["FloatStorage", "DoubleStorage", "HalfStorage", "BFloat16Storage", "CharStorage", "ByteStorage",
             "ShortStorage", "IntStorage", "LongStorage", "BoolStorage", "ComplexFloatStorage",
             "ComplexDoubleStorage"]
-# GLOBALs we may write: all on torch 2.x's weights_only allowlist (formats.md 7).
+# GLOBALs we may write: all on torch 2.x's weights_only allowlist (formats.md 7); the last
+# line is the 2.x profile (torch2_profile.py): dtypes 1.13 lacks, over untyped storages.
 ALLOWED_GLOBALS = {"collections OrderedDict", "torch._utils _rebuild_tensor_v2", "_codecs encode"} | {
-    "torch " + s for s in STORAGES}
+    "torch " + s for s in STORAGES} | {"torch._utils _rebuild_tensor_v3", "torch.storage UntypedStorage"} | {
+    "torch " + d for d in ("uint16", "uint32", "uint64", "complex32", "float8_e4m3fn", "float8_e5m2",
+                           "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu")}
 COMPAT_OPCODES = {"PROTO", "STOP", "MARK", "EMPTY_DICT", "EMPTY_LIST", "EMPTY_TUPLE", "TUPLE", "TUPLE1", "TUPLE2",
                   "TUPLE3", "SETITEM", "SETITEMS", "APPEND", "APPENDS", "NONE", "NEWTRUE", "NEWFALSE", "BININT",
                   "BININT1", "BININT2", "LONG1", "BINUNICODE", "BINPUT", "LONG_BINPUT", "BINGET", "LONG_BINGET",

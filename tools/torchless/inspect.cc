@@ -106,19 +106,23 @@ int inspect(const InspectArgs& args) {
   }
 
   std::printf("%s  (%s)\n", file->path.c_str(), format_name(file->format));
-  size_t width = 4;
-  for (const auto& [name, t] : file->tensors) width = std::max(width, name.size());
+  size_t width = 4, dtype_width = 5;
+  for (const auto& [name, t] : file->tensors) {
+    width = std::max(width, name.size());
+    dtype_width = std::max(dtype_width, dtype_name(t.dtype()).size());
+  }
   width = std::min<size_t>(width, 60);
   uint64_t total_bytes = 0, total_numel = 0;
   size_t i = 0;
   if (!file->tensors.empty()) {
-    std::printf("\n%-*s  %-9s %-20s %10s%s\n", static_cast<int>(width), "name", "dtype", "shape", "size",
+    std::printf("\n%-*s  %-*s %-20s %10s%s\n", static_cast<int>(width), "name", static_cast<int>(dtype_width), "dtype",
+                "shape", "size",
                 args.sha256 ? "  sha256" : "");
     for (const auto& [name, t] : file->tensors) {
       total_bytes += t.nbytes();
       total_numel += static_cast<uint64_t>(t.numel());
-      std::printf("%-*s  %-9s %-20s %10s%s%s\n", static_cast<int>(width), escape(name, 200).c_str(),
-                  std::string(dtype_name(t.dtype())).c_str(), shape_text(t).c_str(),
+      std::printf("%-*s  %-*s %-20s %10s%s%s\n", static_cast<int>(width), escape(name, 200).c_str(),
+                  static_cast<int>(dtype_width), std::string(dtype_name(t.dtype())).c_str(), shape_text(t).c_str(),
                   human_bytes(t.nbytes()).c_str(), args.sha256 ? "  " : "",
                   args.sha256 ? hashes[i++].c_str() : "");
     }

@@ -240,10 +240,6 @@ class SynthPickler(pickle.Pickler):
         return None
 
 
-# torch 2.x writes GLOBAL 'torch UntypedStorage'; this torch's class says module torch.storage.
-torch.UntypedStorage.__module__ = "torch"
-
-
 def synth(obj, proto=2):
     b = io.BytesIO()
     SynthPickler(b, protocol=proto).dump(obj)
