@@ -27,8 +27,8 @@ Every seed must load (exit 0): the control proving refusals come from the mutati
 coverage gate (6.6) requires every class id of the spec's catalogue in the manifest (entries
 with status "later" count but are not run); the spec is ../shared/specs/hostile-inputs.md
 beside the repository (or --spec), else the gate is skipped with a note.
-Prints one line per check, writes DIR/report.md (report-convert.md), ends with `hostile: N passed, N failed`, and
-exits 1 if anything failed.
+Prints one line per check, writes DIR/report.md (report-convert.md), ends with
+`hostile: N passed, N failed`, and exits 1 if anything failed.
 """
 import argparse
 import json
@@ -162,10 +162,9 @@ def safetensors_problem(path):
         return "%d bytes" % len(data)
     n = int.from_bytes(data[:8], "little")
     try:
-        header = json.loads(data[8:8 + n])
-    except ValueError as e:
-        return "header is not JSON: %s" % e
-    spans = sorted(tuple(v["data_offsets"]) for k, v in header.items() if k != "__metadata__")
+        spans = sorted(tuple(v["data_offsets"]) for k, v in json.loads(data[8:8 + n]).items() if k != "__metadata__")
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        return "malformed header: %s: %s" % (type(e).__name__, e)
     end = 0
     for begin, stop in spans:
         if begin != end or stop < begin:
