@@ -19,7 +19,7 @@ Result<Tensor> cast(const Tensor& t, DType to);
 
 struct ConvertOptions {
   SaveOptions save;            // output format (from --to or the output's extension), shards
-  LoadOptions load;            // key, strip_prefix (applied to the state dict)
+  LoadOptions load;            // key, strip_prefix (applied to the state dict); CRCs always verified
   std::string strip_prefix;    // remove this exact prefix from every name that has it ("" = none)
   std::string only;            // ECMAScript regex: keep the tensors whose name matches ("" = all)
   bool cast_floats = false;    // cast floating tensors to `dtype`; other tensors are kept

@@ -20,7 +20,11 @@ bool same_tensor(const Tensor& a, const Tensor& b) {
 
 Result<StateDict> prepare(const std::string& in, const ConvertOptions& options) {
   return guard("convert", in, [&] {
-    StateDict sd = unwrap(load_state_dict(in, options.load));
+    // Every byte is copied into a file with fresh CRCs: check the recorded ones first, or a
+    // corrupt storage would come out looking sound (hostile-inputs ZIP-10).
+    LoadOptions load = options.load;
+    load.verify_crc = true;
+    StateDict sd = unwrap(load_state_dict(in, load));
     std::optional<std::regex> only;
     if (!options.only.empty()) {
       try {

@@ -2,7 +2,7 @@
 """Hostile-input regression runner (specs/hostile-inputs.md 6.2, 6.4-6.6), CLI side.
 
     run_hostile.py --cli build/bin/torchless --work DIR [--spec hostile-inputs.md]
-                   [--only REGEX] [--no-strace] [--timeout 30]
+                   [--only REGEX] [--no-strace] [--timeout 30] [--command inspect|convert]
 
 Makes the seed corpus (tests/hostile/make_seeds.py, needs python3-torch) and the hostile files
 (scripts/make_hostile.py) into DIR, then runs `torchless inspect FILE` once per manifest entry,
@@ -19,17 +19,22 @@ each in a fresh process with an empty working directory, and checks:
     fork, vfork, socket, connect; anything but the initial execve (and thread creation, which
     is clone with CLONE_THREAD) fails the entry. Without a working strace the check is skipped
     with a visible note.
+With --command convert it runs `torchless convert FILE out.safetensors` in that empty
+directory instead, with the same expectations (CONVERT_EXPECT lists the entries where convert
+must legitimately answer otherwise), and also: a refusal leaves no file at all (neither
+out.safetensors nor a temporary file), a success leaves exactly out.safetensors, complete.
 Every seed must load (exit 0): the control proving refusals come from the mutations. The
 coverage gate (6.6) requires every class id of the spec's catalogue in the manifest (entries
 with status "later" count but are not run); the spec is ../shared/specs/hostile-inputs.md
 beside the repository (or --spec), else the gate is skipped with a note.
-Prints one line per check, writes DIR/report.md, ends with `hostile: N passed, N failed`, and
-exits 1 if anything failed.
+Prints one line per check, writes DIR/report.md (report-convert.md), ends with
+`hostile: N passed, N failed`, and exits 1 if anything failed.
 """
 import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -45,6 +50,23 @@ MiB = 1 << 20
 TRACED = "execve,execveat,clone,clone3,fork,vfork,socket,connect"
 REFUSALS = ("corrupt", "unsupported", "forbidden", "limit_exceeded")
 ERR_RE = re.compile(r"torchless: error \[([a-z_]+)\]: (.*)")
+CONVERT_OUT = "out.safetensors"  # --command convert writes this, relative to the empty cwd
+# The corpus's files are small (sparse ones aside): an output past this bound is being
+# materialised from declared sizes. RLIMIT_FSIZE stops it (SIGXFSZ) before it fills the disk.
+CONVERT_MAX_OUTPUT = 256 * MiB
+# Entries that inspect accepts but convert must refuse: "ID-variant" -> (code, context, why).
+CONVERT_EXPECT = {
+    "PKL-11-long-binput-0xffffffff": (
+        "not_found", {"contains": ["no state dict found"]},
+        "the root holds tensors and the int 'v': not a str -> Tensor dict (formats.md 6), no weights to write"),
+    "PKL-18-torch-size-2^40-squared": (
+        "not_found", {"contains": ["no state dict found"]},
+        "the root holds tensors and the torch.Size 'shape': not a str -> Tensor dict (formats.md 6)"),
+    "TEN-04-zero-stride-2^40": (
+        "limit_exceeded", {"limit": "tensor.max_bytes"},
+        "safetensors stores the view's 2^40 elements (4 TiB): a materialising operation checks the logical "
+        "bytes against the budget first (hostile-inputs TEN-04)"),
+}
 
 
 def escape_like_cli(s):
@@ -56,14 +78,16 @@ def escape_like_cli(s):
 class Child:
     """One finished run: exit code (negative = signal), stderr, peak RSS, time, trace."""
 
-    def __init__(self, argv, cwd, timeout, strace):
+    def __init__(self, argv, cwd, timeout, strace, max_file_bytes=None):
         fd, self.log = tempfile.mkstemp(prefix="strace-", suffix=".log")
         os.close(fd)
         cmd = ["strace", "-f", "-qq", "-e", "trace=" + TRACED, "-o", self.log] + argv if strace else argv
         with tempfile.TemporaryFile() as err:
             t0 = time.monotonic()
+            limit = (lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))) \
+                if max_file_bytes else None
             p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=err, cwd=cwd, start_new_session=True)
+                                 stderr=err, cwd=cwd, start_new_session=True, preexec_fn=limit)
             self.timed_out = False
             while True:
                 pid, status, ru = os.wait4(p.pid, os.WNOHANG)
@@ -129,6 +153,26 @@ def allocated_bytes(path):
     return min(st.st_size, st.st_blocks * 512)
 
 
+def safetensors_problem(path):
+    """Why `path` is not a complete safetensors file, or None: the header length, a JSON object
+    header, and tensors whose data_offsets tile the rest of the file exactly."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 8:
+        return "%d bytes" % len(data)
+    n = int.from_bytes(data[:8], "little")
+    try:
+        spans = sorted(tuple(v["data_offsets"]) for k, v in json.loads(data[8:8 + n]).items() if k != "__metadata__")
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        return "malformed header: %s: %s" % (type(e).__name__, e)
+    end = 0
+    for begin, stop in spans:
+        if begin != end or stop < begin:
+            return "data_offsets %s do not tile the buffer" % spans[:4]
+        end = stop
+    return None if 8 + n + end == len(data) else "%d bytes, header says %d" % (len(data), 8 + n + end)
+
+
 def parse_spec_ids(path):
     with open(path) as f:
         return sorted(set(re.findall(r"^\| ([A-Z]+-\d+) \|", f.read(), re.M)))
@@ -148,10 +192,20 @@ class Runner:
         print(text, flush=True)
 
     def run_cli(self, path, extra=()):
+        """Runs the command on `path` in an empty cwd. Entries' extra args are inspect options
+        (--sha256: read every tensor's bytes), which convert does anyway: convert takes none."""
         cwd = tempfile.mkdtemp(prefix="hostile-cwd-")
+        if self.a.command == "convert":
+            argv = [self.a.cli, "convert", path, CONVERT_OUT]
+        else:
+            argv = [self.a.cli, "inspect", path] + list(extra)
         try:
-            c = Child([self.a.cli, "inspect", path] + list(extra), cwd, self.a.timeout, self.strace)
-            c.created = os.listdir(cwd)
+            c = Child(argv, cwd, self.a.timeout, self.strace,
+                      CONVERT_MAX_OUTPUT if self.a.command == "convert" else None)
+            c.created = sorted(os.listdir(cwd))
+            c.output_problem = None
+            if self.a.command == "convert" and c.rc == 0 and c.created == [CONVERT_OUT]:
+                c.output_problem = safetensors_problem(os.path.join(cwd, CONVERT_OUT))
         finally:
             shutil.rmtree(cwd, ignore_errors=True)
         return c
@@ -161,12 +215,17 @@ class Runner:
         problems = []
         if c.timed_out:
             problems.append("hang: killed after %d s" % self.a.timeout)
+        elif c.rc == -signal.SIGXFSZ:
+            problems.append("output grew past %d MiB (killed by SIGXFSZ)" % (CONVERT_MAX_OUTPUT // MiB))
         elif c.rc < 0:
             problems.append("killed by signal %d (crash)" % -c.rc)
         if re.search(rb"Sanitizer|runtime error:", c.stderr):
             problems.append("sanitizer report")
-        if c.created:
-            problems.append("created files in the cwd: %s" % c.created[:3])
+        written = [CONVERT_OUT] if self.a.command == "convert" and c.rc == 0 else []
+        if c.created != written:
+            problems.append("files in the cwd: %s, expected %s" % (c.created[:3], written))
+        if c.output_problem:
+            problems.append("output: " + c.output_problem)
         if self.strace and c.violations():
             problems.append("executed/forked/connected: " + "; ".join(c.violations()[:3]))
         if bound is not None and c.rss > bound:
@@ -226,6 +285,9 @@ class Runner:
 
     def entry(self, e, out_dir, baseline):
         name = "%s-%s" % (e["id"], e["variant"])
+        override = CONVERT_EXPECT.get(name) if self.a.command == "convert" else None
+        if override:  # the entry's context describes inspect's answer, not this one
+            e = dict(e, expected=override[0], context=override[1], accept=[])
         path = e["file"] if os.path.isabs(e["file"]) else os.path.join(out_dir, e["file"])
         sock = None
         if e.get("create") == "fifo":
@@ -254,7 +316,7 @@ class Runner:
                 os.unlink(path)
         obs, msg = self.observed(c)
         problems = self.common(c, bound)
-        exp, note = e["expected"], ""
+        exp, note = e["expected"], "convert: " + override[2] if override else ""
         ok_code = obs == exp
         if not ok_code and obs in e.get("accept", []):
             ok_code, note = True, "accepted alternative %s (spec ambiguous)" % obs
@@ -307,7 +369,7 @@ class Runner:
             f["passed" if r["verdict"] == "pass" else "failed"] += 1
             f["rss"] = max(f["rss"], r["rss"] or 0)
         with open(path, "w") as out:
-            out.write("# Hostile-input run (CLI `inspect`)\n\n")
+            out.write("# Hostile-input run (CLI `%s`)\n\n" % self.a.command)
             out.write("CLI: `%s`; baseline RSS %.1f MiB; strace: %s\n\n" % (
                 self.a.cli, baseline / MiB, "on" if self.strace else "OFF (%s)" % self.strace_note))
             out.write("Passed %d, failed %d.%s\n\n" % (
@@ -365,19 +427,24 @@ class Runner:
         with open(os.path.join(seeds_dir, "seeds.json")) as f:
             tiny = os.path.join(seeds_dir, json.load(f)["npy_v1"]["file"])
         baseline = self.run_cli(tiny).rss
-        print("baseline RSS %.1f MiB (inspect %s)" % (baseline / MiB, os.path.basename(tiny)))
+        print("baseline RSS %.1f MiB (%s %s)" % (baseline / MiB, self.a.command, os.path.basename(tiny)))
 
         ids = self.coverage(entries)
         only = re.compile(self.a.only) if self.a.only else None
         if not only:
             self.seeds_control(seeds_dir)
+        run = ["%s-%s" % (e["id"], e["variant"]) for e in entries if e["status"] == "run"]
+        if self.a.command == "convert" and not only:
+            for name in sorted(set(CONVERT_EXPECT) - set(run)):
+                self.line(False, "FAIL CONVERT_EXPECT names %s, not a run entry of the manifest" % name)
         for e in entries:
             if e["status"] != "run":
                 continue
             if only and not only.search("%s-%s" % (e["id"], e["variant"])):
                 continue
             self.entry(e, out_dir, baseline)
-        self.write_report(os.path.join(work, "report.md"), entries, baseline, ids)
+        report = "report.md" if self.a.command == "inspect" else "report-%s.md" % self.a.command
+        self.write_report(os.path.join(work, report), entries, baseline, ids)
         print("hostile: %d passed, %d failed" % (self.passed, self.failed))
         return 1 if self.failed else 0
 
@@ -393,6 +460,8 @@ def main():
                     help="skip the peak-RSS bound (sanitizer builds: redzones and quarantine inflate RSS)")
     ap.add_argument("--skip-gen", action="store_true", help="reuse the files already in --work")
     ap.add_argument("--timeout", type=float, default=30, help="hang detector, seconds")
+    ap.add_argument("--command", choices=("inspect", "convert"), default="inspect",
+                    help="run `torchless inspect FILE` or `torchless convert FILE out.safetensors`")
     args = ap.parse_args()
     args.cli = os.path.abspath(args.cli)
     sys.exit(Runner(args).main())
