@@ -44,6 +44,11 @@ class Storage {
   std::shared_ptr<const void> owner_;
 };
 
+// The most logical bytes an operation materialises from a view (a copy, a cast, a file written
+// from it). Beyond it: kLimitExceeded naming "tensor.max_bytes" (zero-stride bombs that claim
+// terabytes over a few bytes of storage, hostile-inputs TEN-04).
+inline constexpr uint64_t kMaxMaterialisedBytes = uint64_t{1} << 40;
+
 class Tensor {
  public:
   Tensor() = default;
@@ -70,7 +75,7 @@ class Tensor {
   const std::byte* data() const;
   // The same values in a fresh C-contiguous storage, or *this when already contiguous.
   // A copy is checked against max_bytes first (kLimitExceeded for zero-stride bombs).
-  Result<Tensor> contiguous(uint64_t max_bytes = uint64_t{1} << 40) const;
+  Result<Tensor> contiguous(uint64_t max_bytes = kMaxMaterialisedBytes) const;
   // Calls fn(ptr, nbytes) over the C-order bytes in as few chunks as possible, without
   // materialising (used for hashing and comparison).
   template <class F>

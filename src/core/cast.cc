@@ -169,10 +169,9 @@ Result<Tensor> cast(const Tensor& t, DType to) {
            "no cast from " + std::string(dtype_name(from)) + " to " + std::string(dtype_name(to)));
     };
     if (dtype_is_complex(from) != dtype_is_complex(to)) unsupported();
-    const uint64_t max_bytes = uint64_t{1} << 40;  // as Tensor::contiguous's default budget
     const uint64_t n = mul_u64(static_cast<uint64_t>(t.numel()), dtype_size(to));
-    if (n > max_bytes) over_limit("tensor.max_bytes", max_bytes, n, "materialising the cast tensor");
-    if (from == to) return unwrap(t.contiguous(max_bytes));  // (a view of t when already dense)
+    check_limit("tensor.max_bytes", kMaxMaterialisedBytes, n, "materialising the cast tensor");
+    if (from == to) return unwrap(t.contiguous());  // (a view of t when already dense)
     Storage s = unwrap(Storage::allocate(n));
     bool done = false;
     visit(to, [&](auto to_v) {

@@ -99,6 +99,7 @@ Status save_npy(const Tensor& tensor, const std::string& path) {
       fail(Error::Code::kUnsupported, "NumPy has no dtype for " + std::string(dtype_name(d)));
     const std::string header = npy_header(descr, tensor.shape());
     if (header.size() > 65535 + 10) fail(Error::Code::kUnsupported, "npy header too long for version 1.0");
+    check_materialisable("", tensor);
     AtomicFile file(path);
     BufferedSink sink(file);
     sink.write(header.data(), header.size());

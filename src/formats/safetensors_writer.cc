@@ -62,6 +62,14 @@ std::function<void(uint64_t)> file_progress(const SaveOptions& options, uint64_t
   return [&options, total](uint64_t done) { options.progress(std::min(done, total), total); };
 }
 
+void check_materialisable(const std::string& name, const Tensor& t) {
+  if (t.nbytes() <= kMaxMaterialisedBytes) return;
+  Error e(Error::Code::kLimitExceeded, "writing the tensor out would materialise " + std::to_string(t.nbytes()) + " bytes");
+  e.limit("tensor.max_bytes", kMaxMaterialisedBytes, t.nbytes());
+  if (!name.empty()) e.member(name);
+  fail(std::move(e));
+}
+
 bool same_view(const Tensor& a, const Tensor& b) {
   return a.storage().data() != nullptr && a.storage().same_as(b.storage()) && a.dtype() == b.dtype() &&
          a.storage_offset() == b.storage_offset() && a.shape() == b.shape() && a.strides() == b.strides();
@@ -126,6 +134,7 @@ void write_safetensors(const StateDict& sd, const std::string& path, const SaveO
     if (!seen.insert(name).second)
       fail(Error(Error::Code::kInvalidArgument, "tensor name appears twice").member(name));
     const StType& type = st_type(name, t.dtype());
+    check_materialisable(name, t);
     if (t.storage().data() != nullptr) {
       auto& group = by_view[{t.storage().data(), t.storage().nbytes(), t.storage_offset()}];
       auto first = std::find_if(group.begin(), group.end(), [&](size_t j) { return same_view(sd[j].second, t); });

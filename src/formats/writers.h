@@ -26,6 +26,10 @@ void write_shards(const StateDict& sd, const std::string& path, const SaveOption
 // are capped at `total`); empty when no progress is asked.
 std::function<void(uint64_t)> file_progress(const SaveOptions& options, uint64_t total);
 
+// Refuses (kLimitExceeded "tensor.max_bytes", naming `name` unless empty) a tensor whose C-order bytes
+// exceed kMaxMaterialisedBytes: the writers stream views out whole.
+void check_materialisable(const std::string& name, const Tensor& t);
+
 // The same view of the same bytes (tied weights such as an embedding and an LM head).
 // Empty storages never alias.
 bool same_view(const Tensor& a, const Tensor& b);

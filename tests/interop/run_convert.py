@@ -21,6 +21,7 @@ torch 2.x's weights_only allowlist). Cases:
               P, --only, --key: the output equals model.state_dict() (names in order).
   format      the output format from OUT's extension or --to; unknown extension -> exit 2.
   diff        a file and its conversion compare equal both ways; a cast does not at rtol 0.
+  torch2_profile  torch2_profile.py: uint16/32/64 and float8 written as torch 2.x writes them.
   kill        kill_writers.py: SIGKILL during convert to safetensors, torch and shards.
 Prints "ok NAME" / "FAIL NAME: why" per case, then `convert: N passed, N failed`; exits 1
 on failure.
@@ -43,6 +44,7 @@ import torch.nn as nn
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import kill_writers  # noqa: E402
+import torch2_profile  # noqa: E402
 from make_fixtures import dtype_name, read_safetensors  # noqa: E402
 from run_writers import raw, source  # noqa: E402
 from run_writeback import check_file, storage_ptr  # noqa: E402
@@ -369,7 +371,7 @@ def case_extract_only(s):
     sd = trained()[0].state_dict()
     want = collections.OrderedDict((k, v) for k, v in sd.items() if re.search(r"^emb|bias$", k))
     check_extract(s, "only", sd, "--only", "^emb|bias$", want=want, tied_groups=[])
-    s.refused([s.p("ex_only.pt"), s.p("ex_only_bad.pt"), "--only", "("], (1, 2), s.p("ex_only_bad.pt"), "--only")
+    s.refused([s.p("ex_only.pt"), s.p("ex_only_bad.pt"), "--only", "("], (2,), s.p("ex_only_bad.pt"), "--only")
 
 
 def case_extract_key(s):
@@ -484,6 +486,10 @@ def main():
             passed += 1
             print("ok allowlist: %d torch files, layout and every GLOBAL on torch 2.x's weights_only allowlist"
                   % s.torch_files)
+    if not a.only or re.search(a.only, "torch2_profile"):  # uint16/32/64 and float8 as torch 2.x writes them
+        tp, tf = torch2_profile.run(s.cli, s.p("torch2"))
+        passed += tp
+        failed += tf
     if a.kill_rounds and (not a.only or re.search(a.only, "kill")):
         for kind in sorted(kill_writers.KINDS):
             kp, kf, strays = kill_writers.run(s.cli, s.p("kill"), kind, a.kill_rounds)

@@ -7,9 +7,9 @@ torch.save writes a state dict with every dtype torch 1.13 and safetensors share
 views, tied weights, 0-dim, empty); tl_convert_st (torchless load_state_dict + the writers)
 converts it to safetensors, Hugging Face shards and .npy; the independent safetensors reader
 of make_fixtures.py, json and numpy.load read the results, which must equal the torch tensors
-bit for bit. Then the convert-to-safetensors throughput on a 256 MiB float32 torch.save file
-(reported, goal 1 GB/s). The crash test (kill_writers.py) runs in run_convert.py, on the CLI. Prints "ok NAME" / "FAIL NAME: why"
-per case, then `writers: N passed, N failed`; exits 1 on failure.
+bit for bit. The crash test (kill_writers.py) runs in run_convert.py, on the CLI; throughput is
+measured by bench/compare_save.py. Prints "ok NAME" / "FAIL NAME: why" per case, then
+`writers: N passed, N failed`; exits 1 on failure.
 """
 import argparse
 import ctypes
@@ -19,7 +19,6 @@ import shutil
 import struct
 import subprocess
 import sys
-import time
 
 import numpy as np
 import torch
@@ -187,23 +186,6 @@ def check_npy(tool, work, sd, src):
     return None
 
 
-def throughput(tool, work):
-    src = os.path.join(work, "big.pt")
-    out = os.path.join(work, "big.safetensors")
-    torch.save({"w%d" % i: torch.randn(8, 1024, 1024) for i in range(8)}, src)  # 8 x 32 MiB
-    size = os.path.getsize(src)
-    best = None
-    for _ in range(3):
-        t0 = time.monotonic()
-        subprocess.run([tool, src, out], check=True)
-        dt = time.monotonic() - t0
-        best = dt if best is None else min(best, dt)
-    out_size = os.path.getsize(out)
-    os.remove(src)
-    os.remove(out)
-    return out_size / best / 1e9, best, out_size
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tool", required=True)
@@ -225,9 +207,6 @@ def main():
         else:
             passed += 1
             print("ok %s" % name)
-    gbs, secs, size = throughput(a.tool, a.work)
-    print("throughput: torch.save float32 -> safetensors, %d MiB in %.3f s = %.2f GB/s (goal 1 GB/s)"
-          % (size >> 20, secs, gbs))
     print("writers: %d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed else 0)
 

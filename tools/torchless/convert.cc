@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <optional>
+#include <regex>
 
 #include "commands.h"
 #include "progress.h"
@@ -79,6 +80,11 @@ int convert(const ConvertArgs& args) {
   }
   if (args.strip_given && args.strip_prefix.empty()) options.load.strip_prefix = true;
   options.strip_prefix = args.strip_prefix;
+  try {  // a bad --only is a usage error, found before any work
+    std::regex(args.only, std::regex::ECMAScript);
+  } catch (const std::regex_error&) {
+    return usage("--only: not a valid regular expression: '" + args.only + "'");
+  }
   options.only = args.only;
   options.load.key = args.key;
 
