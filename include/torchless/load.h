@@ -98,7 +98,9 @@ struct LoadedFile {
 // Detects the format from the first bytes (and, for a JSON index, the content).
 Result<Format> detect_format(const std::string& path);
 
-// Opens and fully validates a file of any supported format.
+// Opens and fully validates a file of any supported format. A directory (a Hugging Face
+// model folder) opens its model.safetensors, model.safetensors.index.json, pytorch_model.bin
+// or pytorch_model.bin.index.json, the first present, as transformers does.
 Result<LoadedFile> open(const std::string& path, const LoadOptions& options = {});
 
 // The unpickled object tree (or the format's equivalent) of `path`.

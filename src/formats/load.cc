@@ -1,5 +1,7 @@
 // open(), load(), load_state_dict(): detection, dispatch to one reader, flattening, and the
 // state-dict lookup of formats.md section 6.
+#include <sys/stat.h>
+
 #include <algorithm>
 
 #include "core/check.h"
@@ -115,17 +117,31 @@ StateDict find_state_dict(const LoadedFile& file, const LoadOptions& options) {
     for (const auto& [k, v] : root.as_dict().items) {
       if (!k.is_string()) continue;
       const size_t n = state_dict_size(v);
-      candidates += (candidates.empty() ? "" : ", ") + escape(k.as_string(), 64) + " (" + std::to_string(n) + " tensors)";
+      const std::string what = n ? std::to_string(n) + " tensors" : v.is_tensor() ? "a tensor" : v.kind_name();
+      candidates += (candidates.empty() ? "" : ", ") + escape(k.as_string(), 64) + " (" + what + ")";
     }
     fail(Error::Code::kNotFound, "no state dict found; top-level keys: " + candidates + "; pick one with a key");
   }
   fail(Error::Code::kNotFound, std::string("no state dict found: the file holds a ") + root.kind_name());
 }
 
+// A Hugging Face model directory stands for its weights, looked up in the order transformers'
+// from_pretrained uses; any other path is itself.
+std::string weights_path(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return path;
+  const std::string dir = path.ends_with('/') ? path : path + "/";
+  for (const char* name : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                           "pytorch_model.bin.index.json"})
+    if (::stat((dir + name).c_str(), &st) == 0 && S_ISREG(st.st_mode)) return dir + name;
+  fail(Error::Code::kNotFound, "a directory without model.safetensors(.index.json) or pytorch_model.bin(.index.json)");
+}
+
 }  // namespace
 
-Result<LoadedFile> open(const std::string& path, const LoadOptions& options) {
-  return guard(nullptr, path, [&] {
+Result<LoadedFile> open(const std::string& path_or_dir, const LoadOptions& options) {
+  return guard(nullptr, path_or_dir, [&] {
+    const std::string path = weights_path(path_or_dir);
     auto file = unwrap(MappedFile::open(path, options.map));
     formats::ReadResult r = read_any(file, options);
     r.file.path = path;

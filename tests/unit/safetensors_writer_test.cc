@@ -222,6 +222,12 @@ TEST(ShardsWriter, SplitIndexAndReread) {
   ASSERT_TRUE(f.ok()) << f.error().to_string();
   EXPECT_EQ(f->format, Format::kHfSharded);
   expect_same(sd, f->tensors);
+  // The directory stands for its index, as transformers looks it up.
+  auto by_dir = load_state_dict(dir);
+  ASSERT_TRUE(by_dir.ok()) << by_dir.error().to_string();
+  expect_same(sd, *by_dir);
+  const std::string empty = scratch("no_weights");
+  EXPECT_EQ(open(empty).error().code(), Error::Code::kNotFound);
 }
 
 TEST(ShardsWriter, OneShardIsWrittenUnsharded) {
