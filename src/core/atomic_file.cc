@@ -18,12 +18,20 @@ namespace {
   fail(Error(Error::Code::kIo, what + ": " + std::strerror(errno)).path(path));
 }
 
+}  // namespace
+
 std::string dir_of(const std::string& path) {
   const size_t slash = path.rfind('/');
   return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
 }
 
-}  // namespace
+void fsync_dir(const std::string& dir, const std::string& what_path) {
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) io_error("cannot open the directory to fsync it", what_path);
+  const int rc = ::fsync(dfd);
+  ::close(dfd);
+  if (rc != 0) io_error("fsync of the directory failed", what_path);
+}
 
 AtomicFile::AtomicFile(std::string path, std::function<void(uint64_t)> progress)
     : path_(std::move(path)), progress_(std::move(progress)) {
@@ -87,11 +95,7 @@ void AtomicFile::commit() {
   fd_ = -1;
   if (::rename(tmp_.c_str(), path_.c_str()) != 0) io_error("rename failed", path_);
   committed_ = true;
-  const int dfd = ::open(dir_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) io_error("cannot open the directory to fsync it", path_);
-  const int rc = ::fsync(dfd);
-  ::close(dfd);
-  if (rc != 0) io_error("fsync of the directory failed", path_);
+  fsync_dir(dir_of(path_), path_);
 }
 
 }  // namespace torchless

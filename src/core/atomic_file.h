@@ -13,6 +13,13 @@
 
 namespace torchless {
 
+// fsync()s a directory, making the entries created, renamed or removed in it durable (throws
+// Error kIo naming `what_path`).
+void fsync_dir(const std::string& dir, const std::string& what_path);
+
+// The directory part of a path ("." for a bare name).
+std::string dir_of(const std::string& path);
+
 class AtomicFile {
  public:
   // Creates the temporary file (throws Error kIo naming the path). `progress`, when given, is

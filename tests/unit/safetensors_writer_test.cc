@@ -276,7 +276,9 @@ TEST(Writers, ProgressGrowsToTheTotal) {
     EXPECT_EQ(calls.back().first, total);
     for (size_t i = 0; i < calls.size(); ++i) {
       EXPECT_EQ(calls[i].second, total) << i;
-      if (i) EXPECT_GE(calls[i].first, calls[i - 1].first) << i;
+      if (i) {
+        EXPECT_GE(calls[i].first, calls[i - 1].first) << i;
+      }
     }
   }
   EXPECT_TRUE(fs::exists(dir + "/model-00002-of-00002.safetensors"));

@@ -43,6 +43,14 @@ struct DiffArgs {
 // Exit codes like diff(1): 0 equal, 1 different, 2 error (unreadable file included).
 int diff(const DiffArgs& args);
 
+struct CheckpointArgs {
+  std::string action;  // "list", "latest" or "prune"
+  std::string dir;
+  int keep = 0;        // prune: the N newest stay
+  bool json = false;
+};
+int checkpoint(const CheckpointArgs& args);
+
 // "torchless: error [corrupt]: <message>" on stderr; returns 1.
 int report(const Error& e);
 

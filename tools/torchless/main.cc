@@ -51,6 +51,15 @@ int main(int argc, char** argv) {
   load_cmd->add_flag("--json", load_args.json, "print one JSON object");
   load_cmd->add_option("--runs", load_args.runs, "timed runs (median reported)")->check(CLI::PositiveNumber);
 
+  CheckpointArgs checkpoint_args;
+  auto* checkpoint_cmd = app.add_subcommand("checkpoint", "List, find the latest or prune a checkpoint directory");
+  checkpoint_cmd->add_option("ACTION", checkpoint_args.action, "list | latest | prune")
+      ->required()
+      ->check(CLI::IsMember({"list", "latest", "prune"}));
+  checkpoint_cmd->add_option("DIR", checkpoint_args.dir, "a CheckpointManager directory")->required();
+  checkpoint_cmd->add_option("--keep", checkpoint_args.keep, "prune: keep the N newest")->check(CLI::PositiveNumber);
+  checkpoint_cmd->add_flag("--json", checkpoint_args.json, "print JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -62,5 +71,6 @@ int main(int argc, char** argv) {
   if (*convert_cmd) return convert(convert_args);
   if (*diff_cmd) return diff(diff_args);
   if (*load_cmd) return bench_load(load_args);
+  if (*checkpoint_cmd) return checkpoint(checkpoint_args);
   return 2;
 }
