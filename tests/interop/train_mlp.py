@@ -2,12 +2,15 @@
 """The tutorial training loop in Python: the oracle of torchless-train-demo (issue 5).
 
 Same model, data, order and hyper-parameters as tools/train_demo: the MLP
-Linear(10,32)-ReLU-Linear(32,1), MSE loss, Adam(lr=1e-2) stepped once per mini-batch of 32
-rows taken in file order, StepLR(step_size=2, gamma=0.5) stepped once per epoch. The data set
-is one .npy of shape [N, 11]: ten inputs, then the target.
+Linear(10,32)-ReLU-Linear(32,1), MSE loss, the optimizer stepped once per mini-batch of 32 rows
+taken in file order (adam: Adam(lr=1e-2); adamw: AdamW(lr=1e-2, weight_decay=1e-2,
+amsgrad=True); sgd: SGD(lr=1e-2, momentum=0.9, nesterov=True, weight_decay=1e-4)), the
+scheduler once per epoch (step: StepLR(step_size=2, gamma=0.5); cosine: CosineAnnealingLR(
+T_max=5)). The data set is one .npy of shape [N, 11]: ten inputs, then the target.
 
     train_mlp.py data DATA.npy [--rows 256] [--seed 0]
     train_mlp.py train --data DATA.npy --epochs N --out CKPT.pt [--from CKPT.pt] [--seed S]
+                       [--optimizer adam|adamw|sgd] [--scheduler step|cosine]
     train_mlp.py commit CKPT.pt DIR STEP     # place a checkpoint in CheckpointManager's layout
 
 A checkpoint is the dict the PyTorch tutorials save: epoch (completed epochs),
@@ -24,8 +27,15 @@ import torch
 import torch.nn as nn
 
 BATCH = 32
-LR = 1e-2
-STEP_SIZE, GAMMA = 2, 0.5
+OPTIMIZERS = {
+    "adam": lambda p: torch.optim.Adam(p, lr=1e-2),
+    "adamw": lambda p: torch.optim.AdamW(p, lr=1e-2, weight_decay=1e-2, amsgrad=True),
+    "sgd": lambda p: torch.optim.SGD(p, lr=1e-2, momentum=0.9, nesterov=True, weight_decay=1e-4),
+}
+SCHEDULERS = {
+    "step": lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=2, gamma=0.5),
+    "cosine": lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=5),
+}
 
 
 def make_data(path, rows, seed):
@@ -40,12 +50,12 @@ def model():
     return nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 1))
 
 
-def train(data, epochs, out, start=None, seed=0):
+def train(data, epochs, out, start=None, seed=0, optimizer="adam", scheduler="step"):
     """Trains up to `epochs` completed epochs (from `start` when given) and saves `out`."""
     torch.manual_seed(seed)
     net = model()
-    opt = torch.optim.Adam(net.parameters(), lr=LR)
-    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=STEP_SIZE, gamma=GAMMA)
+    opt = OPTIMIZERS[optimizer](net.parameters())
+    sched = SCHEDULERS[scheduler](opt)
     epoch, loss = 0, float("nan")
     if start:
         ckpt = torch.load(start)
@@ -100,6 +110,8 @@ def main():
     t.add_argument("--out", required=True)
     t.add_argument("--from", dest="start")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
+    t.add_argument("--scheduler", choices=sorted(SCHEDULERS), default="step")
     c = sub.add_parser("commit")
     c.add_argument("ckpt")
     c.add_argument("dir")
@@ -108,7 +120,7 @@ def main():
     if a.cmd == "data":
         make_data(a.path, a.rows, a.seed)
     elif a.cmd == "train":
-        train(a.data, a.epochs, a.out, a.start, a.seed)
+        train(a.data, a.epochs, a.out, a.start, a.seed, a.optimizer, a.scheduler)
     else:
         print(commit(a.ckpt, a.dir, a.step))
 
