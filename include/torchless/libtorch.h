@@ -25,6 +25,7 @@
 
 #include "torchless/error.h"
 #include "torchless/load.h"
+#include "torchless/save.h"
 #include "torchless/tensor.h"
 #include "torchless/value.h"
 
@@ -41,6 +42,9 @@ Result<Tensor> from_torch(const torch::Tensor& t);
 StateDict module_state_dict(torch::nn::Module& module);
 // The same as an OrderedDict Value, as a checkpoint's "model_state_dict".
 Value module_state(torch::nn::Module& module);
+// Writes module_state_dict() to `path`: a torch file (model.load_state_dict(torch.load(path))
+// in Python), or safetensors / shards as `options` say.
+Status save_module(torch::nn::Module& module, const std::string& path, const SaveOptions& options = {});
 
 struct ModuleLoadOptions {
   bool strict = true;         // every module entry must be present and nothing else

@@ -256,6 +256,12 @@ Value module_state(torch::nn::Module& module) {
   return d;
 }
 
+Status save_module(torch::nn::Module& module, const std::string& path, const SaveOptions& options) {
+  StateDict sd;
+  if (Status st = guard("libtorch", path, [&] { sd = module_state_dict(module); }); !st) return st;
+  return save_state_dict(sd, path, options);
+}
+
 Result<ModuleLoadReport> load_module(torch::nn::Module& module, const StateDict& state, const ModuleLoadOptions& options) {
   return guard("libtorch", "", [&] {
     StateDict sd = state;
@@ -294,10 +300,9 @@ Result<ModuleLoadReport> load_module(torch::nn::Module& module, const StateDict&
       std::string msg = "the state dict does not match the module (strict):";
       auto list = [&](const char* what, const std::vector<std::string>& keys) {
         if (keys.empty()) return;
-        msg += std::string(" ") + what + ":";
-        for (size_t i = 0; i < keys.size() && i < 10; ++i) msg += " " + escape(keys[i], 80);
-        if (keys.size() > 10) msg += " (+" + std::to_string(keys.size() - 10) + " more)";
-        msg += ";";
+        std::vector<std::string> shown;
+        for (const std::string& k : keys) shown.push_back(escape(k, 80));
+        msg += std::string(" ") + what + ": " + some_of(shown, 10) + ";";
       };
       list("missing", report.missing_keys);
       list("unexpected", report.unexpected_keys);

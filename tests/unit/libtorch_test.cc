@@ -50,6 +50,13 @@ TEST(LibTorch, ModuleStateHasPythonsNamesAndOrder) {
                                                  "1.running_var", "1.num_batches_tracked", "3.weight", "3.bias"}));
   EXPECT_EQ(sd[6].second.dtype(), DType::kInt64);
   EXPECT_TRUE(module_state(*m).as_dict().ordered);
+  // Saved and read back: the same names, in order, and bytes.
+  const std::string path = ::testing::TempDir() + "/libtorch_module.pt";
+  ASSERT_TRUE(save_module(*m, path).ok());
+  auto back = load_state_dict(path);
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  ASSERT_EQ(names(*back), names(sd));
+  for (size_t i = 0; i < sd.size(); ++i) EXPECT_EQ(sha256_hex((*back)[i].second), sha256_hex(sd[i].second));
 }
 
 TEST(LibTorch, LoadModuleStrictAndNonStrict) {
