@@ -134,7 +134,9 @@ std::string weights_path(const std::string& path) {
   for (const char* name : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
                            "pytorch_model.bin.index.json"})
     if (::stat((dir + name).c_str(), &st) == 0 && S_ISREG(st.st_mode)) return dir + name;
-  fail(Error::Code::kNotFound, "a directory without model.safetensors(.index.json) or pytorch_model.bin(.index.json)");
+  // hostile-inputs FMT-03: any other directory is not a file to read.
+  fail(Error::Code::kUnsupported, "not a regular file: a directory without model.safetensors(.index.json) or "
+                                  "pytorch_model.bin(.index.json)");
 }
 
 }  // namespace
