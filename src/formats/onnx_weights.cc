@@ -322,6 +322,70 @@ class InitializerReader {
 
 }  // namespace
 
+// "float32", or what the value is when not a tensor of a known element type.
+std::string type_text(const onnx::TypeProto& t) {
+  switch (t.value_case()) {
+    case onnx::TypeProto::kTensorType:
+      for (const OnnxType& k : kTypes)
+        if (k.code == t.tensor_type().elem_type()) return std::string(dtype_name(k.dtype));
+      if (t.tensor_type().elem_type() == onnx::TensorProto::STRING) return "string";
+      return "onnx_type_" + std::to_string(t.tensor_type().elem_type());
+    case onnx::TypeProto::kSequenceType: return "sequence";
+    case onnx::TypeProto::kMapType: return "map";
+    case onnx::TypeProto::kOptionalType: return "optional";
+    case onnx::TypeProto::kSparseTensorType: return "sparse_tensor";
+    default: return "unknown";
+  }
+}
+
+// "[batch, 3, 224, 224]": dim_value, dim_param, or "?"; "?" alone when the rank is unknown.
+std::string shape_text(const onnx::TypeProto& t) {
+  if (t.value_case() != onnx::TypeProto::kTensorType || !t.tensor_type().has_shape()) return "?";
+  std::string s = "[";
+  const auto& dims = t.tensor_type().shape().dim();
+  for (int i = 0; i < dims.size(); ++i) {
+    s += i ? ", " : "";
+    if (dims[i].has_dim_value()) s += std::to_string(dims[i].dim_value());
+    else if (dims[i].has_dim_param() && !dims[i].dim_param().empty()) s += escape(dims[i].dim_param(), 64);
+    else s += "?";
+  }
+  return s + "]";
+}
+
+// The model's description as inspect's values (DESIGN.md flattening): versions, producer,
+// opsets, the graph's real inputs (initializers excluded) and outputs with type and shape, and
+// how many nodes of each operator it has.
+std::vector<std::pair<std::string, Value>> model_values(const onnx::ModelProto& m, const std::set<std::string>& inits) {
+  std::vector<std::pair<std::string, Value>> v;
+  auto add = [&](std::string k, Value x) { v.emplace_back(std::move(k), std::move(x)); };
+  add("ir_version", Value::integer(m.ir_version()));
+  add("producer_name", Value::string(escape(m.producer_name(), 256)));
+  add("producer_version", Value::string(escape(m.producer_version(), 256)));
+  for (const auto& o : m.opset_import())
+    add("opset_import." + (o.domain().empty() ? std::string("ai.onnx") : escape(o.domain(), 128)),
+        Value::integer(o.version()));
+  const onnx::GraphProto& g = m.graph();
+  add("graph.name", Value::string(escape(g.name(), 256)));
+  auto io = [&](const char* what, const google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>& list) {
+    int i = 0;
+    for (const auto& x : list) {
+      if (inits.count(x.name())) continue;  // IR < 4 lists initializers as inputs too
+      const std::string k = std::string("graph.") + what + "." + std::to_string(i++);
+      add(k + ".name", Value::string(escape(x.name(), 256)));
+      add(k + ".dtype", Value::string(type_text(x.type())));
+      add(k + ".shape", Value::string(shape_text(x.type())));
+    }
+  };
+  io("inputs", g.input());
+  io("outputs", g.output());
+  add("graph.nodes", Value::integer(g.node_size()));
+  std::map<std::string, int64_t> ops;
+  for (const auto& n : g.node())
+    ++ops[(n.domain().empty() || n.domain() == "ai.onnx" ? "" : escape(n.domain(), 128) + ".") + escape(n.op_type(), 128)];
+  for (const auto& [op, count] : ops) add("graph.ops." + op, Value::integer(count));
+  return v;
+}
+
 ReadResult read_onnx(const FilePtr& file, const LoadOptions& options) {
   const uint64_t size = file->size();
   check_limit("onnx.max_model_bytes", options.limits.onnx_max_model_bytes, size, "ONNX model too large");
@@ -359,6 +423,7 @@ ReadResult read_onnx(const FilePtr& file, const LoadOptions& options) {
       throw std::move(e.member(name));
     }
   }
+  r.file.values = model_values(*model, names);
   return r;
 }
 

@@ -701,6 +701,43 @@ def join(prefix, name):
     return f"{prefix}.{name}" if prefix else name
 
 
+def onnx_values(model, out):
+    """The model description inspect lists for ONNX files, computed with the onnx package."""
+    import onnx
+    esc = lambda s: "".join(chr(b) if 0x20 <= b < 0x7F and b != 0x5C else "\\x%02x" % b  # noqa: E731
+                            for b in s.encode("utf-8"))
+    types = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.UINT8: "uint8", onnx.TensorProto.INT8: "int8",
+             onnx.TensorProto.UINT16: "uint16", onnx.TensorProto.INT16: "int16", onnx.TensorProto.INT32: "int32",
+             onnx.TensorProto.INT64: "int64", onnx.TensorProto.BOOL: "bool", onnx.TensorProto.FLOAT16: "float16",
+             onnx.TensorProto.DOUBLE: "float64", onnx.TensorProto.UINT32: "uint32", onnx.TensorProto.UINT64: "uint64",
+             onnx.TensorProto.COMPLEX64: "complex64", onnx.TensorProto.COMPLEX128: "complex128",
+             onnx.TensorProto.BFLOAT16: "bfloat16", onnx.TensorProto.STRING: "string"}
+
+    def dim(d):
+        return str(d.dim_value) if d.HasField("dim_value") else esc(d.dim_param) if d.dim_param else "?"
+
+    out["ir_version"] = model.ir_version
+    out["producer_name"] = esc(model.producer_name)
+    out["producer_version"] = esc(model.producer_version)
+    for o in model.opset_import:
+        out["opset_import." + (esc(o.domain) or "ai.onnx")] = o.version
+    g = model.graph
+    out["graph.name"] = esc(g.name)
+    inits = {i.name for i in g.initializer}
+    for what, items in (("inputs", g.input), ("outputs", g.output)):
+        for i, x in enumerate(x for x in items if x.name not in inits):
+            t = x.type.tensor_type
+            out["graph.%s.%d.name" % (what, i)] = esc(x.name)
+            out["graph.%s.%d.dtype" % (what, i)] = types.get(t.elem_type, "onnx_type_%d" % t.elem_type)
+            out["graph.%s.%d.shape" % (what, i)] = \
+                "[%s]" % ", ".join(dim(d) for d in t.shape.dim) if t.HasField("shape") else "?"
+    out["graph.nodes"] = len(g.node)
+    ops = collections.Counter((esc(n.domain) + "." if n.domain not in ("", "ai.onnx") else "") + esc(n.op_type)
+                              for n in g.node)
+    for op in sorted(ops):
+        out["graph.ops." + op] = ops[op]
+
+
 class Expectation:
     def __init__(self, fmt):
         self.fmt, self.tensors, self.values = fmt, [], collections.OrderedDict()
@@ -766,8 +803,10 @@ def oracle(path, fmt):
     elif fmt == "onnx":
         import onnx
         from onnx import numpy_helper
-        for init in onnx.load(path).graph.initializer:
+        model = onnx.load(path)
+        for init in model.graph.initializer:
             e.tensor(init.name, torch.from_numpy(numpy_helper.to_array(init).copy()))
+        onnx_values(model, e.values)
     else:
         raise ValueError(fmt)
     return e
