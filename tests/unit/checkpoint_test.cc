@@ -205,7 +205,6 @@ TEST(CheckpointManager, AsyncSavesQueueWithBackpressureAndLoseNothing) {
     done_when_returned.push_back(writes_done.load());
   }
   // One job runs and one waits: the third save() cannot return before a write finished.
-  EXPECT_EQ(done_when_returned[0], 0);
   EXPECT_GE(done_when_returned[2], 1);
   EXPECT_GE(done_when_returned[4], 3);
   // A step already queued is a duplicate too.
