@@ -38,6 +38,9 @@ struct ValueDict {
   ~ValueDict();
   // First value whose key is the string `key`, or nullptr.
   const Value* find(std::string_view key) const;
+  // Appends the string key `key` -> `value` (no check for an existing key), for building
+  // checkpoints: d.add("epoch", Value::integer(3)).add("loss", Value::floating(0.1)).
+  ValueDict& add(std::string key, Value value);
 };
 struct ValueObject {
   std::string module, name;  // the class or callable, e.g. "__main__", "Net"

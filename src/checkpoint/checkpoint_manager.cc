@@ -93,16 +93,9 @@ std::vector<CheckpointInfo> scan(const std::string& dir) {
   return out;
 }
 
-// Renames `path` out of the listing, then deletes it (errors after the rename are ignored:
-// what is left is a .tmp-* entry the next open() removes).
-void remove_entry(const std::string& dir, const std::string& name) {
-  const std::string doomed = dir + "/" + kTmp + "del-" + name;
-  if (::rename((dir + "/" + name).c_str(), doomed.c_str()) != 0)
-    io_fail("cannot remove checkpoint " + name, dir + "/" + name, errno);
-  fsync_dir(dir, dir);
-  std::error_code ec;
-  fs::remove_all(doomed, ec);
-}
+// Where a removed version waits to be deleted: out of the listing, removed by the next open()
+// if the deletion does not finish.
+std::string doomed_path(const std::string& dir, const std::string& name) { return dir + "/" + kTmp + "del-" + name; }
 
 // The names the policy keeps among `all` (sorted by step).
 std::set<std::string> kept(const std::vector<CheckpointInfo>& all, const RetentionPolicy& p) {
@@ -185,12 +178,19 @@ struct CheckpointManager::Impl {
   std::vector<CheckpointInfo> prune() {
     const std::vector<CheckpointInfo> all = scan(dir);
     const std::set<std::string> keep = kept(all, options.retention);
+    // Out of the listing first (a rename each, one fsync for all), then deleted; errors while
+    // deleting are ignored, since a .tmp-* entry is never listed.
     std::vector<CheckpointInfo> removed;
     for (const auto& c : all)
       if (!keep.count(c.name)) {
-        remove_entry(dir, c.name);
+        if (::rename((dir + "/" + c.name).c_str(), doomed_path(dir, c.name).c_str()) != 0)
+          io_fail("cannot remove checkpoint " + c.name, dir + "/" + c.name, errno);
         removed.push_back(c);
       }
+    if (removed.empty()) return removed;
+    fsync_dir(dir, dir);
+    std::error_code ec;
+    for (const auto& c : removed) fs::remove_all(doomed_path(dir, c.name), ec);
     return removed;
   }
 

@@ -24,7 +24,7 @@ Value save_stateful(const Stateful& obj) {
   Value state = obj.state_dict();
   if (!state.is_dict()) return state;  // load_stateful refuses it, naming the problem
   Value out = without_version(state);
-  out.as_dict().items.emplace_back(Value::string(kVersion), Value::integer(obj.version()));
+  out.as_dict().add(kVersion, Value::integer(obj.version()));
   return out;
 }
 

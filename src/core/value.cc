@@ -67,6 +67,11 @@ const Value* ValueDict::find(std::string_view key) const {
   return nullptr;
 }
 
+ValueDict& ValueDict::add(std::string key, Value value) {
+  items.emplace_back(Value::string(std::move(key)), std::move(value));
+  return *this;
+}
+
 const ValueDict* ValueObject::state_dict() const {
   for (size_t i = state.size(); i-- > 0;) {
     const Value& s = state[i];

@@ -209,7 +209,7 @@ ReadResult read_hf_index(const FilePtr& index, const LoadOptions& options) {
       fail(Error(Error::Code::kCorrupt, "weight_map puts tensor '" + escape(e.key) + "' in a shard that lacks it")
                .member(assigned[e.key])
                .offset(e.key_offset));
-    dict.items.emplace_back(Value::string(e.key), Value::tensor(it->second));
+    dict.add(e.key, Value::tensor(it->second));
   }
   if (total_size && *total_size != shared_bytes)
     r.file.warnings.push_back("metadata.total_size is " + std::to_string(*total_size) + " but the shards hold " +

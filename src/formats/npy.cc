@@ -275,7 +275,7 @@ ReadResult read_npz(const ZipReader& zip, const LoadOptions& options) {
       // A deflated member's offsets count from its local header into the inflated bytes.
       Tensor t = parse_npy(zip.read(e, options.verify_crc), e.method == 0 ? e.data_offset : e.local_offset,
                            options.limits);
-      dict.items.emplace_back(Value::string(name), Value::tensor(t));
+      dict.add(name, Value::tensor(t));
       r.file.tensors.emplace_back(name, std::move(t));
     } catch (Error& err) {
       throw std::move(err.member(e.name));

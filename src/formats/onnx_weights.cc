@@ -418,7 +418,7 @@ ReadResult read_onnx(const FilePtr& file, const LoadOptions& options) {
     try {
       if (name.empty()) corrupt("initializer without a name");
       if (!names.insert(name).second) corrupt("initializer name given twice");
-      dict.items.emplace_back(Value::string(name), Value::tensor(reader.read(t)));
+      dict.add(name, Value::tensor(reader.read(t)));
     } catch (Error& e) {
       throw std::move(e.member(name));
     }

@@ -115,7 +115,7 @@ Entry parse_entry(const Json::Member& m, const Limits& limits) {
 Value parse_metadata(const Json& j) {
   Value md = Value::dict(true);
   for (const auto& f : j.as_object("__metadata__"))
-    md.as_dict().items.emplace_back(Value::string(f.key), Value::string(f.value.as_string("__metadata__ value")));
+    md.as_dict().add(f.key, Value::string(f.value.as_string("__metadata__ value")));
   return md;
 }
 
@@ -146,7 +146,7 @@ void restore_aliases(ValueDict& dict, const Limits& limits) {
                                                           : "alias repeats a tensor name")
                .member(m.key));
     Value tensor = dict.items[it->second].second;  // shares the stored tensor
-    dict.items.emplace_back(Value::string(m.key), std::move(tensor));
+    dict.add(m.key, std::move(tensor));
     index.emplace(m.key, dict.items.size() - 1);
   }
 }
@@ -227,7 +227,7 @@ ReadResult read_safetensors(const FilePtr& file, const LoadOptions& options) {
   for (const Entry& e : entries) {
     Storage s = MappedFile::storage(file, data_start + e.begin, e.end - e.begin).aligned(dtype_alignment(e.dtype));
     Tensor t = unwrap(Tensor::contiguous_over(std::move(s), e.dtype, e.shape));
-    dict.items.emplace_back(Value::string(e.name), Value::tensor(std::move(t)));
+    dict.add(e.name, Value::tensor(std::move(t)));
   }
   restore_aliases(dict, limits);
   return r;

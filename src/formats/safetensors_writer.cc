@@ -207,7 +207,7 @@ Status save_state_dict(const StateDict& state_dict, const std::string& path, con
     return guard("safetensors writer", path, [&] { formats::write_safetensors(state_dict, path, options); });
   // torch: an OrderedDict name -> tensor, as model.state_dict() pickles.
   Value root = Value::dict(true);
-  for (const auto& [name, t] : state_dict) root.as_dict().items.emplace_back(Value::string(name), Value::tensor(t));
+  for (const auto& [name, t] : state_dict) root.as_dict().add(name, Value::tensor(t));
   return save(root, path, options);
 }
 

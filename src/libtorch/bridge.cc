@@ -14,8 +14,6 @@ namespace {
 
 // ---- Value helpers ----
 
-void put(Value& d, const std::string& k, Value v) { d.as_dict().items.emplace_back(Value::string(k), std::move(v)); }
-
 const Value& need(const Value& dict, const std::string& key, const std::string& where) {
   if (!dict.is_dict()) fail(Error::Code::kInvalidArgument, where + ": expected a dict, got " + dict.kind_name());
   const Value* v = dict.as_dict().find(key);
@@ -117,39 +115,39 @@ Value group_value(Kind kind, const torch::optim::OptimizerOptions& options, doub
   };
   if (kind == Kind::kSGD) {
     const auto& o = static_cast<const torch::optim::SGDOptions&>(options);
-    put(g, "lr", Value::floating(o.lr()));
-    put(g, "momentum", Value::floating(o.momentum()));
-    put(g, "dampening", Value::floating(o.dampening()));
-    put(g, "weight_decay", Value::floating(o.weight_decay()));
-    put(g, "nesterov", Value::boolean(o.nesterov()));
-    put(g, "maximize", Value::boolean(false));
-    put(g, "foreach", Value::none());
-    put(g, "differentiable", Value::boolean(false));
+    g.as_dict().add("lr", Value::floating(o.lr()));
+    g.as_dict().add("momentum", Value::floating(o.momentum()));
+    g.as_dict().add("dampening", Value::floating(o.dampening()));
+    g.as_dict().add("weight_decay", Value::floating(o.weight_decay()));
+    g.as_dict().add("nesterov", Value::boolean(o.nesterov()));
+    g.as_dict().add("maximize", Value::boolean(false));
+    g.as_dict().add("foreach", Value::none());
+    g.as_dict().add("differentiable", Value::boolean(false));
   } else if (kind == Kind::kAdam) {
     const auto& o = static_cast<const torch::optim::AdamOptions&>(options);
-    put(g, "lr", Value::floating(o.lr()));
-    put(g, "betas", betas(o.betas()));
-    put(g, "eps", Value::floating(o.eps()));
-    put(g, "weight_decay", Value::floating(o.weight_decay()));
-    put(g, "amsgrad", Value::boolean(o.amsgrad()));
-    put(g, "maximize", Value::boolean(false));
-    put(g, "foreach", Value::none());
-    put(g, "capturable", Value::boolean(false));
-    put(g, "differentiable", Value::boolean(false));
-    put(g, "fused", Value::boolean(false));
+    g.as_dict().add("lr", Value::floating(o.lr()));
+    g.as_dict().add("betas", betas(o.betas()));
+    g.as_dict().add("eps", Value::floating(o.eps()));
+    g.as_dict().add("weight_decay", Value::floating(o.weight_decay()));
+    g.as_dict().add("amsgrad", Value::boolean(o.amsgrad()));
+    g.as_dict().add("maximize", Value::boolean(false));
+    g.as_dict().add("foreach", Value::none());
+    g.as_dict().add("capturable", Value::boolean(false));
+    g.as_dict().add("differentiable", Value::boolean(false));
+    g.as_dict().add("fused", Value::boolean(false));
   } else {
     const auto& o = static_cast<const torch::optim::AdamWOptions&>(options);
-    put(g, "lr", Value::floating(o.lr()));
-    put(g, "betas", betas(o.betas()));
-    put(g, "eps", Value::floating(o.eps()));
-    put(g, "weight_decay", Value::floating(o.weight_decay()));
-    put(g, "amsgrad", Value::boolean(o.amsgrad()));
-    put(g, "foreach", Value::none());
-    put(g, "maximize", Value::boolean(false));
-    put(g, "capturable", Value::boolean(false));
+    g.as_dict().add("lr", Value::floating(o.lr()));
+    g.as_dict().add("betas", betas(o.betas()));
+    g.as_dict().add("eps", Value::floating(o.eps()));
+    g.as_dict().add("weight_decay", Value::floating(o.weight_decay()));
+    g.as_dict().add("amsgrad", Value::boolean(o.amsgrad()));
+    g.as_dict().add("foreach", Value::none());
+    g.as_dict().add("maximize", Value::boolean(false));
+    g.as_dict().add("capturable", Value::boolean(false));
   }
-  if (with_initial) put(g, "initial_lr", Value::floating(initial_lr));
-  put(g, "params", Value::list(std::move(params)));
+  if (with_initial) g.as_dict().add("initial_lr", Value::floating(initial_lr));
+  g.as_dict().add("params", Value::list(std::move(params)));
   return g;
 }
 
@@ -252,7 +250,7 @@ StateDict module_state_dict(torch::nn::Module& module) {
 
 Value module_state(torch::nn::Module& module) {
   Value d = Value::dict(/*ordered=*/true);
-  for (auto& [name, t] : module_state_dict(module)) put(d, name, Value::tensor(std::move(t)));
+  for (auto& [name, t] : module_state_dict(module)) d.as_dict().add(name, Value::tensor(std::move(t)));
   return d;
 }
 
@@ -356,14 +354,14 @@ Result<Value> optimizer_state(const torch::optim::Optimizer& optimizer, const st
           Value s = Value::dict();
           if (kind == Kind::kSGD) {
             const auto& st = static_cast<const torch::optim::SGDParamState&>(*it->second);
-            put(s, "momentum_buffer", st.momentum_buffer().defined() ? tensor_value(st.momentum_buffer()) : Value::none());
+            s.as_dict().add("momentum_buffer", st.momentum_buffer().defined() ? tensor_value(st.momentum_buffer()) : Value::none());
           } else {
             // AdamParamState and AdamWParamState have the same fields.
             auto fill = [&](const auto& st) {
-              put(s, "step", step_value(st.step()));
-              put(s, "exp_avg", tensor_value(st.exp_avg()));
-              put(s, "exp_avg_sq", tensor_value(st.exp_avg_sq()));
-              if (st.max_exp_avg_sq().defined()) put(s, "max_exp_avg_sq", tensor_value(st.max_exp_avg_sq()));
+              s.as_dict().add("step", step_value(st.step()));
+              s.as_dict().add("exp_avg", tensor_value(st.exp_avg()));
+              s.as_dict().add("exp_avg_sq", tensor_value(st.exp_avg_sq()));
+              if (st.max_exp_avg_sq().defined()) s.as_dict().add("max_exp_avg_sq", tensor_value(st.max_exp_avg_sq()));
             };
             if (kind == Kind::kAdam) fill(static_cast<const torch::optim::AdamParamState&>(*it->second));
             else fill(static_cast<const torch::optim::AdamWParamState&>(*it->second));
@@ -376,8 +374,8 @@ Result<Value> optimizer_state(const torch::optim::Optimizer& optimizer, const st
                                                  !initial_lr.empty(), std::move(params)));
     }
     Value out = Value::dict();
-    put(out, "state", state);
-    put(out, "param_groups", param_groups);
+    out.as_dict().add("state", state);
+    out.as_dict().add("param_groups", param_groups);
     return out;
   });
 }
@@ -469,12 +467,12 @@ Value LRScheduler::state_dict() const {
   };
   Value d = Value::dict();
   save_own(d);
-  put(d, "base_lrs", floats(base_lrs_));
-  put(d, "last_epoch", Value::integer(last_epoch_));
-  put(d, "verbose", Value::boolean(false));
-  put(d, "_step_count", Value::integer(step_count_));
-  put(d, "_get_lr_called_within_step", Value::boolean(false));
-  put(d, "_last_lr", floats(last_lr_));
+  d.as_dict().add("base_lrs", floats(base_lrs_));
+  d.as_dict().add("last_epoch", Value::integer(last_epoch_));
+  d.as_dict().add("verbose", Value::boolean(false));
+  d.as_dict().add("_step_count", Value::integer(step_count_));
+  d.as_dict().add("_get_lr_called_within_step", Value::boolean(false));
+  d.as_dict().add("_last_lr", floats(last_lr_));
   return d;
 }
 
@@ -516,8 +514,8 @@ std::vector<double> StepLR::get_lr() const {
 }
 
 void StepLR::save_own(Value& d) const {
-  put(d, "step_size", Value::integer(step_size_));
-  put(d, "gamma", Value::floating(gamma_));
+  d.as_dict().add("step_size", Value::integer(step_size_));
+  d.as_dict().add("gamma", Value::floating(gamma_));
 }
 
 void StepLR::load_own(const Value& d) {
@@ -548,8 +546,8 @@ std::vector<double> CosineAnnealingLR::get_lr() const {
 }
 
 void CosineAnnealingLR::save_own(Value& d) const {
-  put(d, "T_max", Value::integer(t_max_));
-  put(d, "eta_min", Value::floating(eta_min_));
+  d.as_dict().add("T_max", Value::integer(t_max_));
+  d.as_dict().add("eta_min", Value::floating(eta_min_));
 }
 
 void CosineAnnealingLR::load_own(const Value& d) {

@@ -151,8 +151,8 @@ class Pickler {
   struct Caveat {
     size_t count = 0;
     std::string first;
-    void add(const std::string& where) {
-      if (count++ == 0) first = where;
+    void add(const std::vector<std::string>& path) {  // the place is spelled out once, for the first
+      if (count++ == 0) first = join(path, ".");
     }
     std::string text(const std::string& what) const {
       return what + " (" + (first.empty() ? "at the root" : "first at " + escape(first)) +
@@ -191,7 +191,7 @@ class Pickler {
     out_ += b;
   }
   void save_float(double d) {
-    floats_.add(where());
+    floats_.add(path_);
     op('G');
     const uint64_t bits = std::bit_cast<uint64_t>(d);
     for (int i = 7; i >= 0; --i) out_ += static_cast<char>(bits >> (8 * i));
@@ -219,7 +219,7 @@ class Pickler {
   }
   // bytes at protocol 2 in Python 3: _codecs.encode(bytes.decode('latin1'), 'latin1').
   void save_bytes(const Value& v) {
-    bytes_.add(where());
+    bytes_.add(path_);
     std::string text;
     for (char c : v.as_bytes()) {
       const auto b = static_cast<unsigned char>(c);
@@ -369,7 +369,7 @@ class Pickler {
     if (!cls && !v3)
       refuse("a " + std::string(dtype_name(t.dtype())) + " tensor (torch writes it with _rebuild_qtensor)");
     if (v3) {
-      v3_.add(where());
+      v3_.add(path_);
       const std::string name(dtype_name(t.dtype()));
       if (std::find(v3_dtypes_.begin(), v3_dtypes_.end(), name) == v3_dtypes_.end()) v3_dtypes_.push_back(name);
     }

@@ -17,8 +17,6 @@ using namespace torchless;
 
 namespace {
 
-void put(Value& d, Value k, Value v) { d.as_dict().items.emplace_back(std::move(k), std::move(v)); }
-
 template <class T>
 Tensor tensor(DType d, std::vector<int64_t> shape, int64_t n, T (*value)(int64_t)) {
   Storage s = *Storage::allocate(static_cast<size_t>(n) * sizeof(T));
@@ -33,26 +31,23 @@ Value checkpoint(int64_t step, int64_t kib) {
   g_step = step;
   const int64_t n = kib * 256;
   Value sd = Value::dict(true);
-  put(sd, Value::string("fc.weight"),
-      Value::tensor(tensor<float>(DType::kFloat32, {n}, n, [](int64_t i) { return static_cast<float>((g_step + i) % 1000); })));
-  put(sd, Value::string("fc.bias"),
-      Value::tensor(tensor<int64_t>(DType::kInt64, {3}, 3, [](int64_t i) { return g_step * (i + 1); })));
+  sd.as_dict().add("fc.weight", Value::tensor(tensor<float>(DType::kFloat32, {n}, n, [](int64_t i) { return static_cast<float>((g_step + i) % 1000); })));
+  sd.as_dict().add("fc.bias", Value::tensor(tensor<int64_t>(DType::kInt64, {3}, 3, [](int64_t i) { return g_step * (i + 1); })));
   Value st = Value::dict();
-  put(st, Value::string("step"),
-      Value::tensor(tensor<float>(DType::kFloat32, {}, 1, [](int64_t) { return static_cast<float>(g_step); })));
+  st.as_dict().add("step", Value::tensor(tensor<float>(DType::kFloat32, {}, 1, [](int64_t) { return static_cast<float>(g_step); })));
   Value state = Value::dict();
-  put(state, Value::integer(0), st);
+  state.as_dict().items.emplace_back(Value::integer(0), st);
   Value group = Value::dict();
-  put(group, Value::string("lr"), Value::floating(0.1));
-  put(group, Value::string("params"), Value::list({Value::integer(0)}));
+  group.as_dict().add("lr", Value::floating(0.1));
+  group.as_dict().add("params", Value::list({Value::integer(0)}));
   Value opt = Value::dict();
-  put(opt, Value::string("state"), state);
-  put(opt, Value::string("param_groups"), Value::list({group}));
+  opt.as_dict().add("state", state);
+  opt.as_dict().add("param_groups", Value::list({group}));
   Value root = Value::dict();
-  put(root, Value::string("epoch"), Value::integer(step));
-  put(root, Value::string("loss"), Value::floating(1.0 / static_cast<double>(step + 1)));
-  put(root, Value::string("model_state_dict"), sd);
-  put(root, Value::string("optimizer_state_dict"), opt);
+  root.as_dict().add("epoch", Value::integer(step));
+  root.as_dict().add("loss", Value::floating(1.0 / static_cast<double>(step + 1)));
+  root.as_dict().add("model_state_dict", sd);
+  root.as_dict().add("optimizer_state_dict", opt);
   return root;
 }
 

@@ -42,16 +42,15 @@ Tensor filled(int64_t n, float v) {
   return *Tensor::contiguous_over(s, DType::kFloat32, {n});
 }
 
-void put(Value& d, const std::string& k, Value v) { d.as_dict().items.emplace_back(Value::string(k), std::move(v)); }
 
 // A tutorial-style checkpoint whose content identifies the step.
 Value checkpoint_of(int64_t step, int64_t n = 16) {
   Value sd = Value::dict(true);
-  put(sd, "fc.weight", Value::tensor(filled(n, static_cast<float>(step))));
+  sd.as_dict().add("fc.weight", Value::tensor(filled(n, static_cast<float>(step))));
   Value root = Value::dict();
-  put(root, "epoch", Value::integer(step));
-  put(root, "model_state_dict", sd);
-  put(root, "loss", Value::floating(1.0 / static_cast<double>(step + 1)));
+  root.as_dict().add("epoch", Value::integer(step));
+  root.as_dict().add("model_state_dict", sd);
+  root.as_dict().add("loss", Value::floating(1.0 / static_cast<double>(step + 1)));
   return root;
 }
 
@@ -153,7 +152,7 @@ TEST(CheckpointManager, RefusesDuplicatesNegativeStepsAndASecondManager) {
   EXPECT_EQ(m->save(checkpoint_of(1), {.step = -1}).error().code(), Error::Code::kInvalidArgument);
   // Content the torch writer refuses: an error, nothing committed, nothing left over.
   Value bad = Value::dict();
-  put(bad, "s", Value::set({Value::integer(1)}));
+  bad.as_dict().add("s", Value::set({Value::integer(1)}));
   EXPECT_EQ(m->save(bad, {.step = 2}).error().code(), Error::Code::kUnsupported);
   EXPECT_EQ(steps(*m), (std::vector<int64_t>{1}));
   EXPECT_TRUE(leftovers(dir).empty());
@@ -216,7 +215,7 @@ TEST(CheckpointManager, AsyncSavesQueueWithBackpressureAndLoseNothing) {
 
   // A failing background save surfaces from wait(); later saves work.
   Value bad = Value::dict();
-  put(bad, "s", Value::set({}));
+  bad.as_dict().add("s", Value::set({}));
   ASSERT_TRUE(m->save(bad, {.step = 6}).ok());
   auto st = m->wait();
   ASSERT_FALSE(st.ok());
@@ -331,8 +330,8 @@ class Counter : public Stateful {
   int version() const override { return 3; }
   Value state_dict() const override {
     Value d = Value::dict();
-    put(d, "count", Value::integer(count));
-    put(d, "label", Value::string(label));
+    d.as_dict().add("count", Value::integer(count));
+    d.as_dict().add("label", Value::string(label));
     return d;
   }
   void load_state_dict(const Value& s) override {
@@ -368,9 +367,9 @@ TEST(Stateful, VersionMigrationAndKeyReport) {
 
   // A version-1 state: renamed key migrated, the later key missing (default kept), an unknown key.
   Value v1 = Value::dict();
-  put(v1, "n", Value::integer(7));
-  put(v1, "extra", Value::boolean(true));
-  put(v1, "_version", Value::integer(1));
+  v1.as_dict().add("n", Value::integer(7));
+  v1.as_dict().add("extra", Value::boolean(true));
+  v1.as_dict().add("_version", Value::integer(1));
   Counter e;
   r = load_stateful(e, v1);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
@@ -383,7 +382,7 @@ TEST(Stateful, VersionMigrationAndKeyReport) {
   EXPECT_EQ(v1.as_dict().items[0].first.as_string(), "n");  // the caller's dict is untouched
 
   Value v9 = Value::dict();
-  put(v9, "_version", Value::integer(9));
+  v9.as_dict().add("_version", Value::integer(9));
   EXPECT_EQ(load_stateful(e, v9).error().code(), Error::Code::kInvalidArgument);
   EXPECT_EQ(load_stateful(e, Value::list()).error().code(), Error::Code::kInvalidArgument);
 }

@@ -34,36 +34,35 @@ std::string bytes_of(const Tensor& t) {
   return b;
 }
 
-void put(Value& d, const std::string& k, Value v) { d.as_dict().items.emplace_back(Value::string(k), std::move(v)); }
 
 // A checkpoint with views sharing one storage, a 0-dim and an empty tensor, nested dicts.
 Value checkpoint() {
   const Tensor base = iota(DType::kFloat32, {3, 4});
   Value sd = Value::dict(true);
-  put(sd, "base", Value::tensor(base));
-  put(sd, "t", Value::tensor(*Tensor::make(base.storage(), DType::kFloat32, {4, 3}, {1, 4}, 0)));
-  put(sd, "row1", Value::tensor(*Tensor::make(base.storage(), DType::kFloat32, {4}, {1}, 4)));
-  put(sd, "scalar", Value::tensor(iota(DType::kInt64, {})));
-  put(sd, "empty", Value::tensor(iota(DType::kFloat16, {0, 3})));
-  put(sd, "b16", Value::tensor(iota(DType::kBFloat16, {5})));
+  sd.as_dict().add("base", Value::tensor(base));
+  sd.as_dict().add("t", Value::tensor(*Tensor::make(base.storage(), DType::kFloat32, {4, 3}, {1, 4}, 0)));
+  sd.as_dict().add("row1", Value::tensor(*Tensor::make(base.storage(), DType::kFloat32, {4}, {1}, 4)));
+  sd.as_dict().add("scalar", Value::tensor(iota(DType::kInt64, {})));
+  sd.as_dict().add("empty", Value::tensor(iota(DType::kFloat16, {0, 3})));
+  sd.as_dict().add("b16", Value::tensor(iota(DType::kBFloat16, {5})));
   Value meta = Value::dict(true);
   Value v1 = Value::dict();
-  put(v1, "version", Value::integer(1));
-  put(meta, "", v1);
+  v1.as_dict().add("version", Value::integer(1));
+  meta.as_dict().add("", v1);
   sd.as_dict().attributes.emplace_back("_metadata", meta);
   Value root = Value::dict();
-  put(root, "model_state_dict", sd);
-  put(root, "epoch", Value::integer(7));
-  put(root, "big", Value::big_integer("-1180591620717411303424"));
-  put(root, "loss", Value::floating(0.25));
-  put(root, "name", Value::string("r\xc3\xa9sum\xc3\xa9"));
-  put(root, "raw", Value::bytes(std::string("\x00\xff\x80z", 4)));
+  root.as_dict().add("model_state_dict", sd);
+  root.as_dict().add("epoch", Value::integer(7));
+  root.as_dict().add("big", Value::big_integer("-1180591620717411303424"));
+  root.as_dict().add("loss", Value::floating(0.25));
+  root.as_dict().add("name", Value::string("r\xc3\xa9sum\xc3\xa9"));
+  root.as_dict().add("raw", Value::bytes(std::string("\x00\xff\x80z", 4)));
   Value groups = Value::list({Value::tuple({Value::integer(1), Value::none(), Value::boolean(true)})});
-  put(root, "groups", groups);
+  root.as_dict().add("groups", groups);
   Value by_int = Value::dict();
   by_int.as_dict().items.emplace_back(Value::integer(-3), Value::integer(70000));
   by_int.as_dict().items.emplace_back(Value::integer(1) , Value::integer(int64_t{1} << 40));
-  put(root, "by_int", by_int);
+  root.as_dict().add("by_int", by_int);
   return root;
 }
 
@@ -196,8 +195,8 @@ TEST(TorchWriter, RefusesWhatTorchCannotLoadSafely) {
   auto refused = [&](Value v, const std::string& needle) {
     Value root = Value::dict();
     Value inner = Value::dict();
-    put(inner, "x", std::move(v));
-    put(root, "opt", inner);
+    inner.as_dict().add("x", std::move(v));
+    root.as_dict().add("opt", inner);
     auto st = save(root, path);
     ASSERT_FALSE(st.ok()) << needle;
     EXPECT_EQ(st.error().code(), Error::Code::kUnsupported);
@@ -229,17 +228,17 @@ TEST(TorchWriter, NewDtypesAsTorch2WritesThemWithWarnings) {
   const std::string path = tmp_path("v3.pt");
   const Tensor u16 = iota(DType::kUInt16, {2, 3});
   Value sd = Value::dict(true);
-  put(sd, "u16", Value::tensor(u16));
-  put(sd, "u16.t", Value::tensor(*Tensor::make(u16.storage(), DType::kUInt16, {3, 2}, {1, 3}, 0)));
-  put(sd, "f8", Value::tensor(iota(DType::kFloat8E4M3FN, {4})));
-  put(sd, "f8fnuz", Value::tensor(iota(DType::kFloat8E4M3FNUZ, {4})));
-  put(sd, "u64", Value::tensor(iota(DType::kUInt64, {1})));
-  put(sd, "c32", Value::tensor(iota(DType::kComplex32, {2})));
-  put(sd, "f32", Value::tensor(iota(DType::kFloat32, {2})));
+  sd.as_dict().add("u16", Value::tensor(u16));
+  sd.as_dict().add("u16.t", Value::tensor(*Tensor::make(u16.storage(), DType::kUInt16, {3, 2}, {1, 3}, 0)));
+  sd.as_dict().add("f8", Value::tensor(iota(DType::kFloat8E4M3FN, {4})));
+  sd.as_dict().add("f8fnuz", Value::tensor(iota(DType::kFloat8E4M3FNUZ, {4})));
+  sd.as_dict().add("u64", Value::tensor(iota(DType::kUInt64, {1})));
+  sd.as_dict().add("c32", Value::tensor(iota(DType::kComplex32, {2})));
+  sd.as_dict().add("f32", Value::tensor(iota(DType::kFloat32, {2})));
   Value root = Value::dict();
-  put(root, "model", sd);
-  put(root, "lr", Value::floating(0.1));
-  put(root, "momentum", Value::floating(0.9));
+  root.as_dict().add("model", sd);
+  root.as_dict().add("lr", Value::floating(0.1));
+  root.as_dict().add("momentum", Value::floating(0.9));
   SaveOptions o;
   std::vector<std::string> warnings;
   o.warn = [&](const std::string& w) { warnings.push_back(w); };

@@ -37,6 +37,12 @@ nlohmann::json to_json(const CheckpointInfo& c) {
   return j;
 }
 
+void print_json(const std::vector<CheckpointInfo>& all) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& c : all) j.push_back(to_json(c));
+  std::printf("%s\n", j.dump(2).c_str());
+}
+
 void print_table(const std::vector<CheckpointInfo>& all) {
   std::printf("%-36s %10s %7s  %-20s  %10s  %s\n", "name", "step", "epoch", "created_at", "bytes", "metrics");
   for (const auto& c : all)
@@ -59,13 +65,9 @@ int checkpoint(const CheckpointArgs& args) {
     if (!m) return report(m.error());
     auto removed = (*m)->prune();
     if (!removed) return report(removed.error());
-    if (args.json) {
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& c : *removed) j.push_back(to_json(c));
-      std::printf("%s\n", j.dump(2).c_str());
-    } else {
+    if (args.json) print_json(*removed);
+    else
       for (const auto& c : *removed) std::printf("removed %s\n", c.name.c_str());
-    }
     return 0;
   }
   auto all = list_checkpoints(args.dir);
@@ -77,13 +79,8 @@ int checkpoint(const CheckpointArgs& args) {
     else std::printf("%s\n", all->back().path.c_str());
     return 0;
   }
-  if (args.json) {
-    nlohmann::json j = nlohmann::json::array();
-    for (const auto& c : *all) j.push_back(to_json(c));
-    std::printf("%s\n", j.dump(2).c_str());
-  } else {
-    print_table(*all);
-  }
+  if (args.json) print_json(*all);
+  else print_table(*all);
   return 0;
 }
 

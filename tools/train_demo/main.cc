@@ -26,7 +26,6 @@ using torchless::Value;
 
 constexpr int64_t kBatch = 32;
 
-void put(Value& d, const std::string& k, Value v) { d.as_dict().items.emplace_back(Value::string(k), std::move(v)); }
 
 template <class T>
 T check(torchless::Result<T> r) {
@@ -123,11 +122,11 @@ int main(int argc, char** argv) {
       ++epoch;
       const double loss = total / static_cast<double>(rows);
       Value ckpt = Value::dict();
-      put(ckpt, "epoch", Value::integer(epoch));
-      put(ckpt, "model_state_dict", torchless::module_state(*net));
-      put(ckpt, "optimizer_state_dict", check(torchless::optimizer_state(*opt, sched->base_lrs())));
-      put(ckpt, "scheduler_state_dict", sched->state_dict());
-      put(ckpt, "loss", Value::floating(loss));
+      ckpt.as_dict().add("epoch", Value::integer(epoch));
+      ckpt.as_dict().add("model_state_dict", torchless::module_state(*net));
+      ckpt.as_dict().add("optimizer_state_dict", check(torchless::optimizer_state(*opt, sched->base_lrs())));
+      ckpt.as_dict().add("scheduler_state_dict", sched->state_dict());
+      ckpt.as_dict().add("loss", Value::floating(loss));
       check(manager->save(ckpt, {.step = epoch, .epoch = epoch, .metrics = {{"loss", loss}}}));
       std::printf("epoch %lld loss %.6f lr %.6g\n", static_cast<long long>(epoch), loss, sched->last_lr()[0]);
       std::fflush(stdout);
