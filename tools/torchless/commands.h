@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "torchless/error.h"
 
@@ -22,6 +23,24 @@ struct BenchLoadArgs {
   int runs = 5;
 };
 int bench_load(const BenchLoadArgs& args);
+
+struct RunArgs {
+  std::string model;
+  std::vector<std::string> inputs;  // NAME=FILE.npy
+  std::string output_dir = ".";
+  int threads = 0;
+};
+int run(const RunArgs& args);
+
+struct BenchInferArgs {
+  std::string model;
+  std::vector<std::string> inputs;  // NAME=FILE.npy; the others are random
+  int batch = 1;
+  int threads = 0;
+  double seconds = 3;
+  bool json = false;
+};
+int bench_infer(const BenchInferArgs& args);
 
 struct ConvertArgs {
   std::string in, out;

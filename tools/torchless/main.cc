@@ -51,6 +51,26 @@ int main(int argc, char** argv) {
   load_cmd->add_flag("--json", load_args.json, "print one JSON object");
   load_cmd->add_option("--runs", load_args.runs, "timed runs (median reported)")->check(CLI::PositiveNumber);
 
+  BenchInferArgs infer_args;
+  auto* infer_cmd = bench_cmd->add_subcommand("infer", "Time inference of an ONNX model (median, p90)");
+  infer_cmd->add_option("MODEL", infer_args.model, "an .onnx file")->required();
+  infer_cmd->add_option("--input", infer_args.inputs, "NAME=FILE.npy (repeatable; other inputs are random)");
+  infer_cmd->add_option("--batch", infer_args.batch, "batch size: a dynamic first dimension of 1 is repeated")
+      ->check(CLI::PositiveNumber);
+  infer_cmd->add_option("--threads", infer_args.threads, "intra-op threads (default: one per core)")
+      ->check(CLI::NonNegativeNumber);
+  infer_cmd->add_option("--seconds", infer_args.seconds, "time spent measuring (default 3)")
+      ->check(CLI::PositiveNumber);
+  infer_cmd->add_flag("--json", infer_args.json, "print one JSON object");
+
+  RunArgs run_args;
+  auto* run_cmd = app.add_subcommand("run", "Run an ONNX model on .npy inputs, write one .npy per output");
+  run_cmd->add_option("MODEL", run_args.model, "an .onnx file")->required();
+  run_cmd->add_option("--input", run_args.inputs, "NAME=FILE.npy (repeatable)");
+  run_cmd->add_option("--output-dir", run_args.output_dir, "where NAME.npy files go (default .)");
+  run_cmd->add_option("--threads", run_args.threads, "intra-op threads (default: one per core)")
+      ->check(CLI::NonNegativeNumber);
+
   CheckpointArgs checkpoint_args;
   auto* checkpoint_cmd = app.add_subcommand("checkpoint", "List, find the latest or prune a checkpoint directory");
   checkpoint_cmd->add_option("ACTION", checkpoint_args.action, "list | latest | prune")
@@ -71,6 +91,8 @@ int main(int argc, char** argv) {
   if (*convert_cmd) return convert(convert_args);
   if (*diff_cmd) return diff(diff_args);
   if (*load_cmd) return bench_load(load_args);
+  if (*infer_cmd) return bench_infer(infer_args);
+  if (*run_cmd) return run(run_args);
   if (*checkpoint_cmd) return checkpoint(checkpoint_args);
   return 2;
 }
