@@ -2290,9 +2290,98 @@ class Families(Gen):
         O("ONNX-08", "string-weights",
           init_tweak("fc.bias", lambda t: (tset(t, 4, 2, None), tset(t, 2, 0, 8), t.extend([[6, 2, b"a"], [6, 2, b"b"], [6, 2, b"c"]]))),
           "unsupported", "fc.bias as a STRING tensor")
-        for cid in ("ONNX-09", "ONNX-10", "ONNX-11", "ONNX-12", "ONNX-13", "ONNX-14"):
-            self.later(cid, "engine class (graph checks at model load for `run`); the CLI `inspect` "
-                       "reads initializers only")
+        self.gen_onnx_engine()
+
+    def gen_onnx_engine(self):
+        """ONNX-09..14: graph-level defects only the engine sees (`torchless run`; `inspect`
+        reads initializers only). Models are built with the onnx package, then broken."""
+        import onnx
+        from onnx import TensorProto as TP, helper as H
+
+        def vi(name, shape=(2,)):
+            return H.make_tensor_value_info(name, TP.FLOAT, list(shape))
+
+        def model(nodes, inputs=None, outputs=None, inits=(), opsets=(("", 13),), ir=8):
+            g = H.make_graph(nodes, "g", [vi("x")] if inputs is None else inputs,
+                             [vi("y")] if outputs is None else outputs, list(inits))
+            m = H.make_model(g, opset_imports=[H.make_opsetid(d, v) for d, v in opsets])
+            m.ir_version = ir
+            return m
+
+        def E(cid, variant, m, expected, defect, context=None):
+            b = m if isinstance(m, bytes) else m.SerializeToString()
+            e = self.emit(cid, variant, "onnx", b, expected, "onnx", defect, context)
+            e["commands"] = ["run"]
+            return e
+
+        relu = lambda i, o: H.make_node("Relu", [i], [o])  # noqa: E731
+        E("ONNX-09", "cycle", model([relu("b", "a"), relu("a", "b"), relu("b", "y")], inputs=[]), "corrupt",
+          "two Relu nodes feeding each other")
+        E("ONNX-09", "produced-twice", model([relu("x", "y"), relu("x", "y")]), "corrupt", "y produced by two nodes")
+        E("ONNX-09", "input-nowhere", model([H.make_node("Add", ["x", "ghost"], ["y"])]), "corrupt",
+          "a node input produced nowhere")
+        E("ONNX-09", "empty-output-name", model([relu("x", "y")], outputs=[vi("")]), "corrupt",
+          "a graph output with an empty name")
+        E("ONNX-10", "custom-domain", model([H.make_node("Evil", ["x"], ["y"], domain="com.evil")],
+                                            opsets=(("", 13), ("com.evil", 1))), "unsupported",
+          "a custom-domain operator (a native library would implement it)", {"contains": ["Evil"]})
+        E("ONNX-10", "unknown-op", model([H.make_node("NoSuchOp", ["x"], ["y"])]), "unsupported",
+          "an ai.onnx operator that does not exist", {"contains": ["NoSuchOp"]})
+        E("ONNX-10", "opset-18", model([relu("x", "y")], opsets=(("", 18),)), "unsupported",
+          "ai.onnx opset 18 (newer than the engine)", {"contains": ["opset 18"]})
+        E("ONNX-10", "domain-twice", model([relu("x", "y")], opsets=(("", 13), ("", 12))), "corrupt",
+          "ai.onnx imported twice")
+        inner = H.make_graph([H.make_node("Identity", ["nowhere"], ["o"])], "body", [], [vi("o")])
+        E("ONNX-11", "outer-name-missing",
+          model([H.make_node("If", ["c"], ["y"], then_branch=inner, else_branch=inner)],
+                inputs=[H.make_tensor_value_info("c", TP.BOOL, [])]), "corrupt",
+          "an If branch reading an outer-scope name that does not exist")
+        # a Loop of 2^62 iterations appending to a scan output: charged to the run's budget
+        body = H.make_graph([H.make_node("Identity", ["cond"], ["cond_out"]),
+                             H.make_node("ConstantOfShape", ["shape"], ["chunk"],
+                                         value=H.make_tensor("v", TP.FLOAT, [1], [1.0]))],
+                            "body", [H.make_tensor_value_info("i", TP.INT64, []), H.make_tensor_value_info("cond", TP.BOOL, [])],
+                            [H.make_tensor_value_info("cond_out", TP.BOOL, []), vi("chunk", (1024,))],
+                            [H.make_tensor("shape", TP.INT64, [1], [1024])])
+        E("ONNX-11", "loop-2^62", model([H.make_node("Loop", ["M", "c"], ["y"], body=body)], inputs=[],
+                                        outputs=[vi("y", (4611686018427387904, 1024))],
+                                        inits=[H.make_tensor("M", TP.INT64, [], [1 << 62]),
+                                               H.make_tensor("c", TP.BOOL, [], [True])]),
+          "limit_exceeded", "Loop trip count 2^62 growing a scan output at run time")
+        for op, args, extra in [("Expand", ["v", "shape"], {}), ("ConstantOfShape", ["shape"], {}),
+                                ("Tile", ["v", "shape"], {})]:
+            E("ONNX-12", op.lower() + "-2^40",
+              model([H.make_node(op, args, ["y"], **extra)], inputs=[],
+                    inits=[H.make_tensor("v", TP.FLOAT, [1, 1], [1.0]),
+                           H.make_tensor("shape", TP.INT64, [2], [1 << 20, 1 << 20])]),
+              "limit_exceeded", op + " towards 2^40 elements from a tiny model", {"limit": "engine.max_tensor_bytes"})
+        E("ONNX-12", "range-2^40",
+          model([H.make_node("Range", ["a", "b", "d"], ["y"])], inputs=[],
+                inits=[H.make_tensor("a", TP.FLOAT, [], [0.0]), H.make_tensor("b", TP.FLOAT, [], [1e13]),
+                       H.make_tensor("d", TP.FLOAT, [], [1.0])]),
+          "limit_exceeded", "Range of 10^13 elements", {"limit": "engine.max_tensor_bytes"})
+        m = model([H.make_node("LeakyRelu", ["x"], ["y"], alpha=0.1)])
+        m.graph.node[0].attribute[0].i = 3  # FLOAT attribute that also holds an int
+        E("ONNX-13", "attribute-type-mismatch", m, "corrupt", "a FLOAT attribute with the int field set")
+        m = model([H.make_node("LeakyRelu", ["x"], ["y"], alpha=0.1)])
+        m.graph.node[0].attribute.append(H.make_attribute("alpha", 0.2))
+        E("ONNX-13", "attribute-twice", m, "corrupt", "alpha given twice")
+        sparse = H.make_sparse_tensor(H.make_tensor("v", TP.FLOAT, [1], [1.0]), H.make_tensor("i", TP.INT64, [1], [0]), [4])
+        E("ONNX-13", "sparse-constant", model([H.make_node("Constant", [], ["y"], sparse_value=sparse)], inputs=[]),
+          "unsupported", "a Constant holding a sparse tensor")
+        m = model([relu("x", "y")])
+        m.ClearField("ir_version")
+        E("ONNX-14", "no-ir-version", m, "unsupported", "ir_version missing")
+        E("ONNX-14", "ir-version-99", model([relu("x", "y")], ir=99), "unsupported", "ir_version 99")
+        m = model([relu("x", "y")])
+        m.doc_string = "d" * (17 << 20)
+        E("ONNX-14", "doc-string-17MiB", m, "limit_exceeded", "a 17 MiB doc string",
+          {"limit": "onnx.max_metadata_bytes"})
+        m = model([relu("x", "y")])
+        for i in range(20000):
+            m.metadata_props.add(key="k%d" % i, value="v" * 1000)
+        E("ONNX-14", "metadata-20MB", m, "limit_exceeded", "20,000 metadata properties of 1 kB",
+          {"limit": "onnx.max_metadata_bytes"})
 
     def gen_http(self):
         for i in range(1, 11):

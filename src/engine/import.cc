@@ -25,6 +25,7 @@ namespace {
 constexpr int64_t kMaxOpset = 17;       // ai.onnx opsets the engine implements
 constexpr int64_t kMaxIrVersion = 8;    // ONNX 1.12
 constexpr uint64_t kMaxNodes = 1 << 22; // onnx.max_nodes, over all graphs
+constexpr uint64_t kMaxMetadataBytes = 16 << 20;  // onnx.max_metadata_bytes: doc strings + metadata_props
 
 std::string domain_of(const std::string& d) { return d == "ai.onnx" ? std::string() : d; }
 
@@ -109,11 +110,19 @@ class Importer {
   Importer(const std::map<std::string, int64_t>& opsets, TensorDecoder& decoder)
       : opsets_(opsets), decoder_(decoder) {}
 
+  // Doc strings and metadata are text for people: bounded all together (ONNX-14).
+  void metadata(uint64_t bytes) {
+    metadata_bytes_ = add_u64(metadata_bytes_, bytes);
+    check_limit("onnx.max_metadata_bytes", kMaxMetadataBytes, metadata_bytes_, "doc strings and metadata too large");
+  }
+
   void import_graph(onnx::GraphProto& gp, Graph& g, Scope* parent, int depth) {
     if (depth > static_cast<int>(kMaxNesting))
       over_limit("onnx.max_nesting", kMaxNesting, depth, "subgraphs nested too deeply");
     if (gp.sparse_initializer_size() > 0) fail(Error::Code::kUnsupported, "sparse initializers are not supported");
     Scope scope{&g, {}, parent};
+    metadata(gp.doc_string().size());
+    for (const auto& np : gp.node()) metadata(np.doc_string().size());
     for (onnx::TensorProto& t : *gp.mutable_initializer()) {
       const std::string name = t.name();
       try {
@@ -215,11 +224,6 @@ class Importer {
                                             (domain.empty() ? std::string("ai.onnx") : escape(domain)) + " opset " +
                                             std::to_string(opset->second));
       n.version = schema->since_version();
-      n.op = find_op(domain, np.op_type(), n.version);
-      if (!n.op)
-        fail(Error::Code::kUnsupported, "torchless does not implement " +
-                                            (domain.empty() ? std::string() : escape(domain) + ".") +
-                                            escape(np.op_type()) + "-" + std::to_string(n.version));
       std::set<std::string> seen;
       for (onnx::AttributeProto& a : *np.mutable_attribute()) {
         if (!seen.insert(a.name()).second) corrupt("attribute '" + escape(a.name()) + "' given twice");
@@ -234,6 +238,12 @@ class Importer {
         if (id < 0) corrupt("input '" + escape(x) + "' is produced nowhere");
         n.inputs.push_back(id);
       }
+      const bool constant = np.op_type() == "Constant" && domain.empty();
+      n.op = find_op(domain, np.op_type(), n.version);
+      if (!n.op && !constant)
+        fail(Error::Code::kUnsupported, "torchless does not implement " +
+                                            (domain.empty() ? std::string() : escape(domain) + ".") +
+                                            escape(np.op_type()) + "-" + std::to_string(n.version));
       const int self = static_cast<int>(g.nodes.size());
       for (const auto& x : np.output()) {
         if (x.empty()) {
@@ -245,7 +255,7 @@ class Importer {
         g.values[id].producer = self;
         n.outputs.push_back(id);
       }
-      if (n.op_type == "Constant" && domain.empty()) return make_constant(n, g);
+      if (constant) return make_constant(n, g);
     } catch (Error& e) {
       throw std::move(e.member("node " + n.name + " (" + n.op_type + ")"));
     }
@@ -329,6 +339,7 @@ class Importer {
   const std::map<std::string, int64_t>& opsets_;
   TensorDecoder& decoder_;
   uint64_t nodes_seen_ = 0;
+  uint64_t metadata_bytes_ = 0;
 };
 
 }  // namespace
@@ -361,24 +372,32 @@ std::shared_ptr<const Model> Model::load(const uint8_t* data, uint64_t size, con
                                           std::to_string(kMaxOpset));
     model->opset = it->second;
   }
+  TensorDecoder decoder(path, {});
+  Importer importer(opsets, decoder);
+  importer.metadata(mp.doc_string().size());
+  for (const auto& kv : mp.metadata_props()) importer.metadata(kv.key().size() + kv.value().size());
+  // onnx::checker and shape inference read the initializers, which the import then moves out
+  // of the message, so they run first; a checker error is reported after the import, whose
+  // own refusals name the node and are more precise.
+  std::string checker_error;
   if (options.check) {
     try {
       onnx::checker::check_model(mp);
     } catch (const std::exception& e) {
-      corrupt(std::string("onnx::checker: ") + escape(e.what(), 512));
+      checker_error = escape(e.what(), 512);
     }
   }
-  // Advisory (1.2): fills the declared types of values and outputs the model leaves open.
-  try {
-    onnx::ShapeInferenceOptions sio{/*check_type=*/true, /*error_mode=*/0, /*enable_data_propagation=*/true};
-    onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(), sio);
-  } catch (const std::exception& e) {
-    model->warnings.push_back(std::string("shape inference: ") + escape(e.what(), 512));
+  if (checker_error.empty()) {  // advisory (1.2): fills the types of values the model leaves open
+    try {
+      onnx::ShapeInferenceOptions sio{/*check_type=*/true, /*error_mode=*/0, /*enable_data_propagation=*/true};
+      onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(), sio);
+    } catch (const std::exception& e) {
+      model->warnings.push_back(std::string("shape inference: ") + escape(e.what(), 512));
+    }
   }
-  TensorDecoder decoder(path, {});
-  Importer importer(opsets, decoder);
   onnx::GraphProto& gp = *mp.mutable_graph();
   importer.import_graph(gp, model->graph, nullptr, 0);
+  if (!checker_error.empty()) corrupt("onnx::checker: " + checker_error);
   std::set<std::string> consts;
   for (const auto& t : gp.initializer()) consts.insert(t.name());
   for (const auto& in : gp.input())

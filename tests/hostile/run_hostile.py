@@ -19,6 +19,10 @@ each in a fresh process with an empty working directory, and checks:
     fork, vfork, socket, connect; anything but the initial execve (and thread creation, which
     is clone with CLONE_THREAD) fails the entry. Without a working strace the check is skipped
     with a visible note.
+With --command run it runs `torchless run FILE` (no inputs) on the ONNX entries and seeds only:
+a refusal must come from loading (or from running a model without inputs); a model that loads
+and needs inputs answers "input ... is missing", which counts as loading fine. Entries with a
+"commands" list run only under those commands (ONNX-09..14 are engine-only).
 With --command convert it runs `torchless convert FILE out.safetensors` in that empty
 directory instead, with the same expectations (CONVERT_EXPECT lists the entries where convert
 must legitimately answer otherwise), and also: a refusal leaves no file at all (neither
@@ -197,6 +201,8 @@ class Runner:
         cwd = tempfile.mkdtemp(prefix="hostile-cwd-")
         if self.a.command == "convert":
             argv = [self.a.cli, "convert", path, CONVERT_OUT]
+        elif self.a.command == "run":
+            argv = [self.a.cli, "run", path]
         else:
             argv = [self.a.cli, "inspect", path] + list(extra)
         try:
@@ -236,6 +242,8 @@ class Runner:
         m = ERR_RE.search(c.stderr.decode("utf-8", "replace"))
         if c.rc == 0:
             return "ok", ""
+        if self.a.command == "run" and m and m.group(1) == "invalid_argument" and "is missing" in m.group(2):
+            return "ok", ""  # loaded; `run` without --input then asks for the model's inputs
         return (m.group(1), m.group(2)) if m else ("exit %d" % c.rc, "")
 
     def check_context(self, e, c, msg, alternative=False):
@@ -267,6 +275,8 @@ class Runner:
         with open(os.path.join(seeds_dir, "seeds.json")) as f:
             seeds = json.load(f)
         for name, s in sorted(seeds.items()):
+            if not self.applies(s.get("kind", s.get("format", "")), name):
+                continue
             path = os.path.join(seeds_dir, s["file"])
             c = self.run_cli(path)
             obs, msg = self.observed(c)
@@ -276,6 +286,10 @@ class Runner:
             self.report_row("seed", name, os.path.getsize(path), "ok", obs, "", c, problems)
             self.line(not problems, "ok seed:%s" % name if not problems else
                       "FAIL seed:%s: %s" % (name, "; ".join(problems)))
+
+    def applies(self, family, name=""):
+        """`run` loads ONNX models only; the other commands take every format."""
+        return self.a.command != "run" or family.upper() == "ONNX" or name.startswith("onnx")
 
     def report_row(self, cid, variant, nbytes, expected, obs, ctx, c, problems, note=""):
         self.results.append({"id": cid, "variant": variant, "bytes": nbytes, "expected": expected,
@@ -425,7 +439,7 @@ class Runner:
             self.strace = False
             print("note: execution check skipped (%s)" % self.strace_note)
         with open(os.path.join(seeds_dir, "seeds.json")) as f:
-            tiny = os.path.join(seeds_dir, json.load(f)["npy_v1"]["file"])
+            tiny = os.path.join(seeds_dir, json.load(f)["onnx" if self.a.command == "run" else "npy_v1"]["file"])
         baseline = self.run_cli(tiny).rss
         print("baseline RSS %.1f MiB (%s %s)" % (baseline / MiB, self.a.command, os.path.basename(tiny)))
 
@@ -438,7 +452,9 @@ class Runner:
             for name in sorted(set(CONVERT_EXPECT) - set(run)):
                 self.line(False, "FAIL CONVERT_EXPECT names %s, not a run entry of the manifest" % name)
         for e in entries:
-            if e["status"] != "run":
+            if e["status"] != "run" or not self.applies(e["family"]):
+                continue
+            if self.a.command not in e.get("commands", [self.a.command]):
                 continue
             if only and not only.search("%s-%s" % (e["id"], e["variant"])):
                 continue
@@ -460,8 +476,9 @@ def main():
                     help="skip the peak-RSS bound (sanitizer builds: redzones and quarantine inflate RSS)")
     ap.add_argument("--skip-gen", action="store_true", help="reuse the files already in --work")
     ap.add_argument("--timeout", type=float, default=30, help="hang detector, seconds")
-    ap.add_argument("--command", choices=("inspect", "convert"), default="inspect",
-                    help="run `torchless inspect FILE` or `torchless convert FILE out.safetensors`")
+    ap.add_argument("--command", choices=("inspect", "convert", "run"), default="inspect",
+                    help="run `torchless inspect FILE`, `torchless convert FILE out.safetensors`, or "
+                         "`torchless run FILE` (ONNX entries: the engine's load and run checks)")
     args = ap.parse_args()
     args.cli = os.path.abspath(args.cli)
     sys.exit(Runner(args).main())

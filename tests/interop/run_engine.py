@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+"""The ONNX engine on models torch exports, against PyTorch's own outputs.
+
+    run_engine.py --cli build/bin/torchless --work DIR [--bench-dir ../shared/bench] [--models a,b]
+
+1. The six benchmark models of gen_models.py (mlp, mnist_cnn, srcnn, resnet18, mobilenet_v2,
+   tiny_encoder; exported at opset 13 with a dynamic batch) are made at test time; `torchless
+   run` must match PyTorch within 1e-4 (absolute or relative, per element) at batch 1 (the
+   eager output gen_models.py saved) and batch 8 (the traced TorchScript model's output on a
+   seeded random batch).
+2. The CLI contract: output files named after the outputs with [A-Za-z0-9._-] kept, dynamic
+   batch and sequence length, `bench infer --json` keys, error codes for a missing input, a
+   wrong dtype, an op or opset the engine does not implement.
+Prints "ok CASE" / "FAIL CASE: why", then `engine: N passed, N failed`.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import torch
+from onnx import TensorProto, helper
+
+here = os.path.dirname(os.path.abspath(__file__))
+ap = argparse.ArgumentParser()
+ap.add_argument("--cli", required=True)
+ap.add_argument("--work", required=True)
+ap.add_argument("--bench-dir", default=os.path.join(here, "..", "..", "..", "shared", "bench"))
+ap.add_argument("--models", default="mlp,mnist_cnn,srcnn,resnet18,mobilenet_v2,tiny_encoder")
+args = ap.parse_args()
+os.makedirs(args.work, exist_ok=True)
+p = lambda *names: os.path.join(args.work, *names)  # noqa: E731
+passed = failed = 0
+
+
+def report(name, why):
+    global passed, failed
+    if why:
+        failed += 1
+        print(f"FAIL {name}: {why}", flush=True)
+    else:
+        passed += 1
+        print(f"ok {name}", flush=True)
+
+
+def tl(*argv):
+    return subprocess.run([args.cli] + list(argv), capture_output=True, text=True)
+
+
+def close(out, ref, tol=1e-4):
+    """'' when every element is within tol absolutely or relatively, else what differs."""
+    if out.shape != ref.shape or out.dtype != ref.dtype:
+        return f"got {out.dtype}{list(out.shape)}, expected {ref.dtype}{list(ref.shape)}"
+    err = np.abs(out.astype(np.float64) - ref.astype(np.float64))
+    bad = (err > tol) & (err > tol * np.abs(ref.astype(np.float64)))
+    if bad.any():
+        i = np.unravel_index(np.argmax(np.where(bad, err, 0)), err.shape)
+        return f"{int(bad.sum())} elements differ, worst at {i}: {out[i]} vs {ref[i]}"
+    return ""
+
+
+def run_model(model, inputs, outdir):
+    """Runs `torchless run`; returns (outputs by file stem, error text)."""
+    argv = ["run", model, "--output-dir", outdir]
+    for name, path in inputs.items():
+        argv += ["--input", f"{name}={path}"]
+    r = tl(*argv)
+    if r.returncode:
+        return None, f"exit {r.returncode}: {r.stderr.strip()[-400:]}"
+    return {f[:-4]: np.load(os.path.join(outdir, f)) for f in os.listdir(outdir) if f.endswith(".npy")}, ""
+
+
+# ---- 1. the benchmark models ----
+models_dir = p("models")
+gen = os.path.join(args.bench_dir, "gen_models.py")
+if not os.path.exists(os.path.join(models_dir, "models.json")):
+    r = subprocess.run([sys.executable, gen, models_dir], capture_output=True, text=True)
+    if r.returncode:
+        report("gen_models", r.stderr[-500:])
+rng = np.random.default_rng(8)
+for name in args.models.split(","):
+    onnx_path = os.path.join(models_dir, name + ".onnx")
+    x1 = os.path.join(models_dir, name + ".in.npy")
+    outs, why = run_model(onnx_path, {"input": x1}, p("out", name, "b1"))
+    report(f"{name} batch 1 vs eager PyTorch", why or close(outs["output"], np.load(os.path.join(models_dir, name + ".out.npy"))))
+    x = np.load(x1)
+    if x.dtype == np.int64:
+        xb = rng.integers(0, 1000, size=(8,) + x.shape[1:], dtype=np.int64)
+    else:
+        xb = rng.standard_normal((8,) + x.shape[1:]).astype(np.float32)
+    np.save(p(name + ".b8.npy"), xb)
+    with torch.no_grad():
+        ref = torch.jit.load(os.path.join(models_dir, name + ".ts.pt"))(torch.from_numpy(xb)).numpy()
+    outs, why = run_model(onnx_path, {"input": p(name + ".b8.npy")}, p("out", name, "b8"))
+    report(f"{name} batch 8 vs TorchScript", why or close(outs["output"], ref))
+
+# ---- 2. the CLI contract on small models made here ----
+def save_model(path, nodes, inputs, outputs, inits=(), opset=13):
+    g = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)]), path)
+
+
+# a dynamic batch x sequence model whose output name needs sanitising
+save_model(p("dyn.onnx"), [helper.make_node("Add", ["x", "b"], ["s"]), helper.make_node("Relu", ["s"], ["out:0/relu"])],
+           [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq", 4])],
+           [helper.make_tensor_value_info("out:0/relu", TensorProto.FLOAT, ["batch", "seq", 4])],
+           [helper.make_tensor("b", TensorProto.FLOAT, [4], [0.5, -1, 2, -3])])
+for shape in [(1, 3, 4), (5, 7, 4)]:
+    x = rng.standard_normal(shape).astype(np.float32)
+    np.save(p("dyn_x.npy"), x)
+    outs, why = run_model(p("dyn.onnx"), {"x": p("dyn_x.npy")}, p("out", "dyn", "x".join(map(str, shape))))
+    want = np.maximum(x + np.array([0.5, -1, 2, -3], np.float32), 0)
+    report(f"dynamic shape {shape}, output named out_0_relu.npy",
+           why or ("out_0_relu" not in outs and f"files: {sorted(outs)}") or close(outs["out_0_relu"], want, 0))
+
+
+def refused(name, argv, code):
+    r = tl(*argv)
+    why = ""
+    if r.returncode != 1:
+        why = f"exit {r.returncode}, expected 1: {r.stderr.strip()[-300:]}"
+    elif f"error [{code}]" not in r.stderr:
+        why = f"expected [{code}]: {r.stderr.strip()[-300:]}"
+    report(name, why)
+    return r
+
+
+refused("missing input refused", ["run", p("dyn.onnx")], "invalid_argument")
+np.save(p("dyn_i.npy"), np.zeros((1, 2, 4), np.int64))
+refused("wrong input dtype refused", ["run", p("dyn.onnx"), "--input", "x=" + p("dyn_i.npy")], "invalid_argument")
+np.save(p("dyn_bad.npy"), np.zeros((1, 2, 5), np.float32))
+refused("wrong fixed dimension refused", ["run", p("dyn.onnx"), "--input", "x=" + p("dyn_bad.npy")], "invalid_argument")
+save_model(p("custom.onnx"), [helper.make_node("MyOp", ["x"], ["y"], domain="com.example")],
+           [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])])
+m = onnx.load(p("custom.onnx"))
+m.opset_import.append(helper.make_opsetid("com.example", 1))
+onnx.save(m, p("custom.onnx"))
+r = refused("custom-domain op refused naming the node", ["run", p("custom.onnx"), "--input", "x=" + p("dyn_x.npy")],
+            "unsupported")
+save_model(p("opset18.onnx"), [helper.make_node("Relu", ["x"], ["y"])],
+           [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])],
+           opset=18)
+refused("opset 18 refused", ["run", p("opset18.onnx")], "unsupported")
+
+r = tl("bench", "infer", os.path.join(models_dir, "mlp.onnx"), "--input", "input=" + os.path.join(models_dir, "mlp.in.npy"),
+       "--batch", "8", "--seconds", "0.2", "--json")
+try:
+    j = json.loads(r.stdout.strip().splitlines()[-1])
+    why = "" if r.returncode == 0 and all(k in j for k in ("median_ms", "p90_ms", "runs")) and j["batch"] == 8 else r.stdout + r.stderr
+except Exception as e:  # malformed output is a failure
+    why = f"{e}: {r.stdout[-200:]} {r.stderr[-200:]}"
+report("bench infer --json has median_ms, p90_ms, runs", why)
+
+print(f"engine: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
