@@ -132,7 +132,7 @@ def make_digits(out):
 
     # One test image per class (the first of each in the test split), named by its true label.
     for old in os.listdir(out):
-        if old.endswith(".png"):
+        if old.endswith(".png") or old.endswith(".npy"):
             os.remove(f"{out}/{old}")
     samples = []
     for label in range(10):
@@ -144,7 +144,9 @@ def make_digits(out):
     with torch.no_grad():
         for name, label in samples:
             png = np.asarray(Image.open(f"{out}/{name}").convert("L"))[None]
-            got = model(digits_input(png)).argmax(1).item()
+            x = digits_input(png)
+            np.save(f"{out}/{name[:-4]}.npy", x.numpy())  # the model input, for `torchless run`
+            got = model(x).argmax(1).item()
             print(f"  {name}: predicted {got}{'' if got == label else '  (wrong)'}")
     print(f"digits: test accuracy {accuracy * 100:.2f}% on {len(x_test)} held-out images")
     return accuracy

@@ -8,6 +8,7 @@
    run` must match PyTorch within 1e-4 (absolute or relative, per element) at batch 1 (the
    eager output gen_models.py saved) and batch 8 (the traced TorchScript model's output on a
    seeded random batch).
+   The bundled digits CNN (examples/digits) classifies its ten sample tensors like PyTorch.
 2. The CLI contract: output files named after the outputs with [A-Za-z0-9._-] kept, dynamic
    batch and sequence length, `bench infer --json` keys, error codes for a missing input, a
    wrong dtype, an op or opset the engine does not implement.
@@ -96,6 +97,22 @@ for name in args.models.split(","):
         ref = torch.jit.load(os.path.join(models_dir, name + ".ts.pt"))(torch.from_numpy(xb)).numpy()
     outs, why = run_model(onnx_path, {"input": p(name + ".b8.npy")}, p("out", name, "b8"))
     report(f"{name} batch 8 vs TorchScript", why or close(outs["output"], ref))
+
+# the bundled digits CNN on its ten sample tensors: PyTorch's logits and the true class
+examples = os.path.join(here, "..", "..", "examples", "digits")
+ts = torch.jit.load(os.path.join(examples, "digits_cnn.ts.pt"))
+for f in sorted(x for x in os.listdir(examples) if x.endswith(".npy")):
+    label = int(f.split("_")[1])
+    r = tl("run", os.path.join(examples, "digits_cnn.onnx"), "--input", "input=" + os.path.join(examples, f),
+           "--output-dir", p("out", "digits", f[:-4]), "--print")
+    why = f"exit {r.returncode}: {r.stderr[-300:]}" if r.returncode else ""
+    if not why:
+        with torch.no_grad():
+            ref = ts(torch.from_numpy(np.load(os.path.join(examples, f)))).numpy()
+        why = close(np.load(p("out", "digits", f[:-4], "output.npy")), ref)
+        if not why and f"argmax: {label}" not in r.stdout:
+            why = f"--print does not show argmax {label}: {r.stdout}"
+    report(f"digits {f}: class {label}, logits as PyTorch", why)
 
 # ---- 2. the CLI contract on small models made here ----
 def save_model(path, nodes, inputs, outputs, inits=(), opset=13):

@@ -29,6 +29,7 @@ struct RunArgs {
   std::vector<std::string> inputs;  // NAME=FILE.npy
   std::string output_dir = ".";
   int threads = 0;
+  bool print = false;  // also print the values and the argmax of each row
 };
 int run(const RunArgs& args);
 

@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--output-dir", run_args.output_dir, "where NAME.npy files go (default .)");
   run_cmd->add_option("--threads", run_args.threads, "intra-op threads (default: one per core)")
       ->check(CLI::NonNegativeNumber);
+  run_cmd->add_flag("--print", run_args.print, "also print each output's values (up to 64) and argmax per row");
 
   CheckpointArgs checkpoint_args;
   auto* checkpoint_cmd = app.add_subcommand("checkpoint", "List, find the latest or prune a checkpoint directory");

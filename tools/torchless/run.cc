@@ -84,6 +84,39 @@ Tensor random_input(const TensorInfo& info, int64_t batch, std::mt19937& rng) {
   return Tensor::contiguous_over(std::move(s), info.dtype, std::move(shape)).value();
 }
 
+// The elements of `t` as doubles (the dtypes outputs usually have), or empty.
+std::vector<double> values(const Tensor& t) {
+  std::vector<double> v(static_cast<size_t>(t.numel()));
+  auto fill = [&]<class T>() {
+    for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(reinterpret_cast<const T*>(t.data())[i]);
+  };
+  switch (t.dtype()) {
+    case DType::kFloat32: fill.template operator()<float>(); break;
+    case DType::kFloat64: fill.template operator()<double>(); break;
+    case DType::kInt64: fill.template operator()<int64_t>(); break;
+    case DType::kInt32: fill.template operator()<int32_t>(); break;
+    case DType::kUInt8: case DType::kBool: fill.template operator()<uint8_t>(); break;
+    case DType::kInt8: fill.template operator()<int8_t>(); break;
+    default: v.clear();
+  }
+  return v;
+}
+
+// --print: the values (up to 64) and, per row of the last axis, the index of the largest.
+void print_values(const Tensor& t) {
+  const std::vector<double> v = values(t);
+  if (v.empty()) return;
+  std::printf("  values:");
+  for (size_t i = 0; i < std::min<size_t>(v.size(), 64); ++i) std::printf(" %.6g", v[i]);
+  std::printf("%s\n", v.size() > 64 ? " ..." : "");
+  const size_t row = t.ndim() ? static_cast<size_t>(t.shape().back()) : 1;
+  if (row < 2) return;
+  std::printf("  argmax:");
+  for (size_t r = 0; r < std::min<size_t>(v.size() / row, 64); ++r)
+    std::printf(" %td", std::max_element(v.begin() + r * row, v.begin() + (r + 1) * row) - (v.begin() + r * row));
+  std::printf("\n");
+}
+
 }  // namespace
 
 int run(const RunArgs& args) {
@@ -104,6 +137,7 @@ int run(const RunArgs& args) {
     if (auto st = save_npy(t, path); !st) return report(st.error());
     std::printf("%s: %s %s -> %s\n", name.c_str(), std::string(dtype_name(t.dtype())).c_str(),
                 shape_str(t.shape()).c_str(), path.c_str());
+    if (args.print) print_values(t);
   }
   return 0;
 }
