@@ -10,6 +10,8 @@
                        plain data at protocols 2, 3, 4 and 5
   OUTDIR/safetensors/  safetensors files (the faithful writer of tests/interop/make_fixtures.py)
   OUTDIR/npy/          numpy.save files, format versions 1.0, 2.0 and 3.0
+  OUTDIR/onnx/         ONNX models: the digits CNN export and small libonnx-testdata node models
+                       (one per operator family the engine runs: conv, pooling, shapes, control flow)
 
 Every seed is under 64 KiB (checked). Deterministic: fixed seeds, a fixed hash seed
 (rerun_deterministic), legacy files saved without address randomisation (LEGACY_SAVER), and TorchScript's debug records (which hold
@@ -201,7 +203,7 @@ def write(directory, name, data):
 
 
 def main(out):
-    d = {k: os.path.join(out, k) for k in ("zip", "torch", "pickle", "safetensors", "npy")}
+    d = {k: os.path.join(out, k) for k in ("zip", "torch", "pickle", "safetensors", "npy", "onnx")}
     archives = torch_files()
     for name, data in archives:
         write(d["zip"], name, data)
@@ -252,6 +254,20 @@ def main(out):
             buf = io.BytesIO()
             np.lib.format.write_array(buf, a, version=version, allow_pickle=False)
             write(d["npy"], f"{name}.v{version[0]}.npy", buf.getvalue())
+
+    os.makedirs(d["onnx"], exist_ok=True)
+    shutil.copy(os.path.join(ROOT, "examples", "digits", "digits_cnn.onnx"), os.path.join(d["onnx"], "digits_cnn.onnx"))
+    node = "/usr/share/libonnx-testdata/data/node"
+    for case in ("test_conv_with_strides_padding", "test_maxpool_2d_ceil", "test_averagepool_2d_pads",
+                 "test_gemm_all_attributes", "test_matmul_3d", "test_reshape_negative_dim", "test_slice_neg_steps",
+                 "test_gather_negative_indices", "test_concat_3d_axis_negative_1", "test_resize_upsample_scales_cubic",
+                 "test_expand_dim_changed", "test_pad", "test_softmax_axis_1", "test_layer_normalization_3d_axis1_epsilon",
+                 "test_reduce_sum_keepdims_example", "test_transpose_all_permutations_0", "test_split_variable_parts_1d",
+                 "test_if", "test_loop11", "test_scan9_sum", "test_lstm_defaults", "test_cast_FLOAT_to_FLOAT16",
+                 "test_where_example", "test_topk", "test_einsum_batch_matmul", "test_convtranspose_pads"):
+        src = os.path.join(node, case, "model.onnx")
+        if os.path.exists(src):
+            shutil.copy(src, os.path.join(d["onnx"], case + ".onnx"))
 
     counts = {k: len(os.listdir(v)) for k, v in d.items()}
     print("make_seeds: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
