@@ -1,4 +1,4 @@
-// Element type conversion shared by Cast, CastLike and Pow.
+// Element type conversion shared by Cast, CastLike, Pow and Shrink.
 #pragma once
 
 #include <limits>

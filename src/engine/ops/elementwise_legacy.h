@@ -21,11 +21,13 @@ inline Tensor legacy_rhs(const Kernel& k) {
   if (b.numel() == 1) return reshaped(b, {});
   const int64_t ra = static_cast<int64_t>(a.ndim());
   const int64_t rb = static_cast<int64_t>(b.ndim());
-  int64_t axis = k.node.attr_int("axis", ra - rb);
-  if (axis < 0) axis += ra;
-  if (rb > ra || axis < 0 || axis + rb > ra)
-    fail(Error::Code::kInvalidArgument, "shape " + shape_text(b.shape()) + " at axis " +
-                                            std::to_string(k.node.attr_int("axis", ra - rb)) +
+  if (rb > ra)
+    fail(Error::Code::kInvalidArgument,
+         "shape " + shape_text(b.shape()) + " has more dims than " + shape_text(a.shape()) + " to broadcast to");
+  const int64_t given = k.node.attr_int("axis", ra - rb);
+  const int64_t axis = given < 0 ? given + ra : given;
+  if (axis < 0 || axis + rb > ra)
+    fail(Error::Code::kInvalidArgument, "shape " + shape_text(b.shape()) + " at axis " + std::to_string(given) +
                                             " does not fit in shape " + shape_text(a.shape()));
   std::vector<int64_t> shape(static_cast<size_t>(ra), 1);
   for (int64_t i = 0; i < rb; ++i) {

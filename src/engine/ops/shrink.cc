@@ -1,5 +1,7 @@
 // Shrink: x + bias for x < -lambd, x - bias for x > lambd, 0 otherwise; lambd defaults to 0.5,
-// bias to 0 (opset 9). All numeric types; computed in double, then converted to the input type.
+// bias to 0 (opset 9). All numeric types; computed in double, then converted to the input type
+// (cast.h: integers truncate and saturate).
+#include "engine/ops/cast.h"
 #include "engine/ops/elementwise.h"
 
 namespace torchless::engine {
@@ -10,7 +12,7 @@ void shrink_run(Kernel& k) {
   unary<NumericTypes>(k, [lambd, bias](auto x) {
     using C = decltype(x);
     const double v = static_cast<double>(x);
-    return static_cast<C>(v < -lambd ? v + bias : v > lambd ? v - bias : 0.0);
+    return convert<C>(v < -lambd ? v + bias : v > lambd ? v - bias : 0.0);
   });
 }
 
