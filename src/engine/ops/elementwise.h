@@ -21,9 +21,7 @@ void unary(Kernel& k, F f) {
 
 // out[i] = f(a, b) broadcast; Out = the input type, or bool for comparisons.
 template <class List, bool kBoolOut = false, class F>
-void binary(Kernel& k, F f) {
-  const Tensor& a = k.in(0);
-  const Tensor& b = k.in(1);
+void binary(Kernel& k, const Tensor& a, const Tensor& b, F f) {
   if (a.dtype() != b.dtype())
     fail(Error::Code::kInvalidArgument, "inputs have different types " + std::string(dtype_name(a.dtype())) +
                                             " and " + std::string(dtype_name(b.dtype())));
@@ -42,6 +40,11 @@ void binary(Kernel& k, F f) {
     for_each_broadcast<2>(shape, {broadcast_strides(a.shape(), shape), broadcast_strides(b.shape(), shape)},
                           [&](int64_t i, int64_t ia, int64_t ib) { py[i] = store<Out>(f(load(pa[ia]), load(pb[ib]))); });
   });
+}
+
+template <class List, bool kBoolOut = false, class F>
+void binary(Kernel& k, F f) {
+  binary<List, kBoolOut>(k, k.in(0), k.in(1), f);
 }
 
 }  // namespace torchless::engine

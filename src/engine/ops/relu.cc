@@ -1,4 +1,5 @@
-// Relu: max(x, 0).
+// Relu: max(x, 0). Opset 1 has the ignored `consumed_inputs` attribute; 13 adds bfloat16, 14 the
+// signed integers.
 #include "engine/ops/elementwise.h"
 
 namespace torchless::engine {

@@ -1,0 +1,10 @@
+// Ceil: round toward +inf. Opset 1 has the ignored `consumed_inputs` attribute; 13 adds bfloat16.
+#include "engine/ops/elementwise.h"
+
+namespace torchless::engine {
+
+void ceil_run(Kernel& k) {
+  unary<FloatTypes>(k, [](auto x) { return std::ceil(x); });
+}
+
+}  // namespace torchless::engine

@@ -1,0 +1,10 @@
+// Tanh: hyperbolic tangent. Opset 1 has the ignored `consumed_inputs` attribute; 13 adds bfloat16.
+#include "engine/ops/elementwise.h"
+
+namespace torchless::engine {
+
+void tanh_run(Kernel& k) {
+  unary<FloatTypes>(k, [](auto x) { return std::tanh(x); });
+}
+
+}  // namespace torchless::engine
