@@ -8,17 +8,19 @@ namespace torchless::engine {
 
 namespace {
 
-// The source coordinate of output coordinate i - begin along an axis of n elements, or -1 for
-// the constant fill.
-int64_t source(int64_t i, int64_t n, const std::string& mode) {
-  if (i >= 0 && i < n) return i;
+// The source coordinate along an axis of n elements of output coordinate i with `begin`
+// elements padded before it (negative: cropped), or -1 for the constant fill. 128-bit: i - begin
+// may leave int64 for extreme pads.
+int64_t source(int64_t i, int64_t begin, int64_t n, const std::string& mode) {
+  __int128 p = static_cast<__int128>(i) - begin;
+  if (p >= 0 && p < n) return static_cast<int64_t>(p);
   if (mode == "constant") return -1;
-  if (mode == "edge") return i < 0 ? 0 : n - 1;
+  if (mode == "edge") return p < 0 ? 0 : n - 1;
   if (n == 1) return 0;
-  const int64_t period = 2 * (n - 1);
-  i %= period;
-  if (i < 0) i += period;
-  return i < n ? i : period - i;
+  const __int128 period = 2 * static_cast<__int128>(n - 1);
+  p %= period;
+  if (p < 0) p += period;
+  return static_cast<int64_t>(p < n ? p : period - p);
 }
 
 }  // namespace
@@ -64,7 +66,7 @@ void pad_run(Kernel& k) {
   for (int64_t i = 0; i < n; ++i) {
     int64_t off = 0;
     for (size_t d = 0; d < rank && off >= 0; ++d) {
-      const int64_t s = source(idx[d] - pads[d], x.shape()[d], mode);
+      const int64_t s = source(idx[d], pads[d], x.shape()[d], mode);
       off = s < 0 ? -1 : off + s * strides[d];
     }
     std::memcpy(bytes(y) + static_cast<size_t>(i) * es,

@@ -1,5 +1,7 @@
 // Range: start, start + delta, ... while before limit (all three scalars of one type);
 // count = max(ceil((limit - start) / delta), 0). A delta of 0 is an error.
+#include <limits>
+
 #include "engine/kernel.h"
 
 namespace torchless::engine {
@@ -18,6 +20,7 @@ void range_run(Kernel& k) {
     if constexpr (std::is_integral_v<T>) {
       const __int128 span = static_cast<__int128>(limit) - a;
       const __int128 q = span / delta + ((span % delta != 0 && (span < 0) == (delta < 0)) ? 1 : 0);
+      if (q > std::numeric_limits<int64_t>::max()) fail(Error::Code::kInvalidArgument, "the range is too long");
       n = static_cast<int64_t>(std::max<__int128>(q, 0));
     } else {
       const double c = std::ceil((static_cast<double>(limit) - a) / delta);
