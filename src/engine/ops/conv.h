@@ -32,7 +32,7 @@ inline ConvShape conv_shape(const Node& node, const Tensor& x, const Tensor& w) 
   s.c = xs[1];
   s.m = ws[0];
   s.group = node.attr_int("group", 1);
-  if (s.group < 1 || s.c % s.group != 0 || s.m % s.group != 0 || ws[1] * s.group != s.c)
+  if (s.group < 1 || s.c % s.group != 0 || s.m % s.group != 0 || ws[1] != s.c / s.group)
     fail(Error::Code::kInvalidArgument, "group " + std::to_string(s.group) + " does not fit input " + shape_text(xs) +
                                             " and weights " + shape_text(ws));
   s.w = window_of(node, xs, std::vector<int64_t>(ws.begin() + 2, ws.end()), false);

@@ -17,20 +17,24 @@ void conv_integer_run(Kernel& k) {
           fail(Error::Code::kInvalidArgument, "x_zero_point must be one value of x's type");
         xz = data<X>(z)[0];
       }
-      std::vector<int64_t> wz(static_cast<size_t>(s.m), 0);
+      const W* wz = nullptr;  // one value or one per output channel
+      int64_t wz_count = 0;
       if (k.has_input(3)) {
         const Tensor& z = k.in(3);
         if (z.dtype() != w.dtype() || (z.numel() != 1 && z.numel() != s.m))
           fail(Error::Code::kInvalidArgument, "w_zero_point must be one value or one per output channel");
-        for (int64_t m = 0; m < s.m; ++m) wz[m] = data<W>(z)[z.numel() == 1 ? 0 : m];
+        wz = data<W>(z);
+        wz_count = z.numel();
       }
+      auto w_zero = [&](int64_t m) { return wz ? int64_t{wz[wz_count == 1 ? 0 : m]} : int64_t{0}; };
       const int64_t per_m = w.numel() / std::max<int64_t>(s.m, 1);
       Tensor& y = k.out(0, DType::kInt32, s.out_shape());
       const X* px = data<X>(x);
       const W* pw = data<W>(w);
       int32_t* py = mut<int32_t>(y);
       conv_loop<int64_t>(
-          s, [&](int64_t i) { return int64_t{px[i]} - xz; }, [&](int64_t i) { return int64_t{pw[i]} - wz[i / per_m]; },
+          s, [&](int64_t i) { return int64_t{px[i]} - xz; },
+          [&](int64_t i) { return int64_t{pw[i]} - w_zero(i / per_m); },
           [&](int64_t i, int64_t, int64_t acc) { py[i] = static_cast<int32_t>(acc); });
     });
   });

@@ -29,7 +29,7 @@ void conv_transpose_run(Kernel& k) {
   if (group < 1 || group > kMaxWindowValue || c % group != 0 || ws[0] != c)
     fail(Error::Code::kInvalidArgument,
          "group " + std::to_string(group) + " does not fit input " + shape_text(xs) + " and weights " + shape_text(ws));
-  const int64_t cg = c / group, mg = ws[1], m = mg * group;
+  const int64_t cg = c / group, mg = ws[1], m = numel({mg, group});
   Window g;  // pads_end may be negative here: the output extends past the full result
   g.in.assign(xs.begin() + 2, xs.end());
   g.kernel.assign(ws.begin() + 2, ws.end());

@@ -40,7 +40,8 @@ std::vector<int> parse_term(const std::string& t) {
 std::vector<int> expand(const std::vector<int>& term, int64_t n, int64_t e) {
   std::vector<int> r;
   for (int l : term)
-    if (l >= 0) r.push_back(l);
+    if (l >= 0)
+      r.push_back(l);
     else
       for (int64_t j = e - n; j < e; ++j) r.push_back(kLetters + static_cast<int>(j));
   return r;
@@ -50,7 +51,8 @@ std::vector<int> expand(const std::vector<int>& term, int64_t n, int64_t e) {
 
 void einsum_run(Kernel& k) {
   std::string eq;
-  for (char c : k.node.attr_string("equation", "")) if (c != ' ') eq += c;
+  for (char c : k.node.attr_string("equation", ""))
+    if (c != ' ') eq += c;
   const size_t arrow = eq.find("->");
   const std::string lhs = eq.substr(0, arrow);
   std::vector<std::vector<int>> terms;
@@ -62,8 +64,8 @@ void einsum_run(Kernel& k) {
   }
   const size_t n_in = k.num_inputs();
   if (terms.size() != n_in)
-    fail(Error::Code::kInvalidArgument, "equation has " + std::to_string(terms.size()) + " terms for " +
-                                            std::to_string(n_in) + " inputs");
+    fail(Error::Code::kInvalidArgument,
+         "equation has " + std::to_string(terms.size()) + " terms for " + std::to_string(n_in) + " inputs");
   const DType dt = k.in(0).dtype();
   // "..." dims of each operand, broadcast right-aligned.
   std::vector<int64_t> ell_rank(n_in, 0), ell_shape;
@@ -74,8 +76,8 @@ void einsum_run(Kernel& k) {
     const auto named = static_cast<int64_t>(terms[i].size()) - (has_ell ? 1 : 0);
     const int64_t rank = static_cast<int64_t>(t.ndim());
     if (rank < named || (!has_ell && rank != named))
-      fail(Error::Code::kInvalidArgument, "input " + std::to_string(i) + " " + shape_text(t.shape()) +
-                                              " does not fit its einsum term");
+      fail(Error::Code::kInvalidArgument,
+           "input " + std::to_string(i) + " " + shape_text(t.shape()) + " does not fit its einsum term");
     ell_rank[i] = rank - named;
     if (ell_rank[i] == 0) continue;
     const size_t at = std::find(terms[i].begin(), terms[i].end(), -1) - terms[i].begin();
@@ -96,8 +98,8 @@ void einsum_run(Kernel& k) {
       ++count[l];
       if (l >= kLetters) continue;
       if (size[l] >= 0 && size[l] != s)
-        fail(Error::Code::kInvalidArgument, "einsum label sizes differ (" + std::to_string(size[l]) + " and " +
-                                                std::to_string(s) + ")");
+        fail(Error::Code::kInvalidArgument,
+             "einsum label sizes differ (" + std::to_string(size[l]) + " and " + std::to_string(s) + ")");
       size[l] = s;
     }
   }

@@ -35,6 +35,7 @@ void layer_normalization_run(Kernel& k) {
   if (stash != 1 && stash != 11) fail(Error::Code::kUnsupported, "stash_type " + std::to_string(stash));
   const std::vector<int64_t> norm(xs.begin() + axis, xs.end());
   const int64_t cols = numel(norm), rows = numel(std::vector<int64_t>(xs.begin(), xs.begin() + axis));
+  if (cols == 0) fail(Error::Code::kInvalidArgument, "the normalized dims " + shape_text(norm) + " are empty");
   const std::vector<double> scale = doubles_of(k, 1, -1, "Scale");
   const std::vector<double> bias = k.has_input(2) ? doubles_of(k, 2, -1, "B") : std::vector<double>{0};
   // Element j of a row -> parameter offsets.

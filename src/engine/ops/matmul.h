@@ -3,7 +3,6 @@
 // batch dims (all but the last two) broadcast in both directions.
 #pragma once
 
-#include <utility>
 #include <vector>
 
 #include "engine/kernel.h"
@@ -13,7 +12,8 @@ namespace torchless::engine {
 struct MatMulPlan {
   std::vector<int64_t> out;  // output shape
   int64_t m = 0, k = 0, n = 0;
-  std::vector<std::pair<int64_t, int64_t>> batches;  // element offsets of each A and B matrix
+  std::vector<int64_t> batch;               // broadcast batch shape
+  std::vector<int64_t> a_stride, b_stride;  // A's and B's matrix strides along it
 };
 
 inline MatMulPlan matmul_plan(const Node& node, std::vector<int64_t> a, std::vector<int64_t> b) {
@@ -28,13 +28,12 @@ inline MatMulPlan matmul_plan(const Node& node, std::vector<int64_t> a, std::vec
   if (b[b.size() - 2] != p.k)
     fail(Error::Code::kInvalidArgument, "inner dimensions differ: " + shape_text(a) + " x " + shape_text(b));
   const std::vector<int64_t> ab(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
-  const std::vector<int64_t> batch = broadcast_shapes({ab, bb}, node);
-  p.out = batch;
+  p.batch = broadcast_shapes({ab, bb}, node);
+  p.out = p.batch;
   if (!a_vec) p.out.push_back(p.m);
   if (!b_vec) p.out.push_back(p.n);
-  const int64_t a_mat = p.m * p.k, b_mat = p.k * p.n;
-  for_each_broadcast<2>(batch, {broadcast_strides(ab, batch), broadcast_strides(bb, batch)},
-                        [&](int64_t, int64_t ia, int64_t ib) { p.batches.emplace_back(ia * a_mat, ib * b_mat); });
+  p.a_stride = broadcast_strides(ab, p.batch);
+  p.b_stride = broadcast_strides(bb, p.batch);
   return p;
 }
 
@@ -42,14 +41,18 @@ inline MatMulPlan matmul_plan(const Node& node, std::vector<int64_t> a, std::vec
 // output element in row-major order.
 template <class Acc, class AV, class BV, class Put>
 void matmul_loop(const MatMulPlan& p, AV&& av, BV&& bv, Put&& put) {
+  if (p.m == 0 || p.n == 0) return;
   int64_t y = 0;
-  for (auto [ao, bo] : p.batches)
+  const int64_t a_mat = p.m * p.k, b_mat = p.k * p.n;
+  for_each_broadcast<2>(p.batch, {p.a_stride, p.b_stride}, [&](int64_t, int64_t ia, int64_t ib) {
+    const int64_t ao = ia * a_mat, bo = ib * b_mat;
     for (int64_t i = 0; i < p.m; ++i)
       for (int64_t j = 0; j < p.n; ++j) {
         Acc acc = 0;
         for (int64_t t = 0; t < p.k; ++t) acc += av(ao + i * p.k + t, i) * bv(bo + t * p.n + j, j);
         put(y++, acc);
       }
+  });
 }
 
 }  // namespace torchless::engine

@@ -10,6 +10,10 @@ namespace torchless::engine {
 void mean_variance_normalization_run(Kernel& k) {
   const Tensor& x = k.in(0);
   const ReducePlan p = reduce_plan(k.node, x.shape(), k.node.attr_ints("axes", {0, 2, 3}), true);
+  if (x.numel() == 0) {
+    k.out(0, x.dtype(), x.shape());
+    return;
+  }
   std::vector<double> y(static_cast<size_t>(x.numel()));
   dispatch(FloatTypes{}, x.dtype(), k.node, [&]<class T>() {
     const T* px = data<T>(x);

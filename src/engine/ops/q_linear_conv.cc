@@ -18,12 +18,12 @@ void q_linear_conv_run(Kernel& k) {
   const double y_scale = quant_param(k, 6, 1, "y_scale")[0];
   const double y_zp = k.has_input(7) ? quant_param(k, 7, 1, "y_zero_point")[0] : 0;
   if (y_scale == 0) fail(Error::Code::kInvalidArgument, "y_scale is 0");
-  std::vector<int64_t> bias(static_cast<size_t>(s.m), 0);
+  const int32_t* bias = nullptr;
   if (k.has_input(8)) {
     const Tensor& b = k.in(8);
     if (b.dtype() != DType::kInt32 || b.numel() != s.m)
       fail(Error::Code::kInvalidArgument, "B must hold " + std::to_string(s.m) + " int32 values");
-    for (int64_t m = 0; m < s.m; ++m) bias[m] = data<int32_t>(b)[m];
+    bias = data<int32_t>(b);
   }
   const DType yt = k.has_input(7) ? k.in(7).dtype() : x.dtype();
   const int64_t per_m = w.numel() / std::max<int64_t>(s.m, 1);
@@ -39,7 +39,7 @@ void q_linear_conv_run(Kernel& k) {
             s, [&](int64_t i) { return int64_t{px[i]} - xz; },
             [&](int64_t i) { return int64_t{pw[i]} - static_cast<int64_t>(at_or_only(w_zp, i / per_m)); },
             [&](int64_t i, int64_t m, int64_t acc) {
-              const double real = static_cast<double>(acc + bias[m]) * x_scale * at_or_only(w_scale, m);
+              const double real = static_cast<double>(acc + (bias ? bias[m] : 0)) * x_scale * at_or_only(w_scale, m);
               py[i] = quantize_value<Y>(real / y_scale + y_zp);
             });
       });

@@ -104,8 +104,8 @@ void reduce_run(Kernel& k, bool axes_input, F&& f) {
     return;
   }
   dispatch(List{}, x.dtype(), k.node, [&]<class T>() {
+    T* y = mut<T>(k.out(0, x.dtype(), s.plan.out));  // charged before the accumulators
     const auto values = f.template operator()<T>(s.plan, data<T>(x));
-    T* y = mut<T>(k.out(0, x.dtype(), s.plan.out));
     for (size_t o = 0; o < values.size(); ++o) y[o] = store_value<T>(values[o]);
   });
 }

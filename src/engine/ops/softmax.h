@@ -22,6 +22,7 @@ void softmax_rows(Kernel& k, F&& f) {
   dispatch(FloatTypes{}, x.dtype(), k.node, [&]<class T>() {
     const T* px = data<T>(x);
     T* py = mut<T>(k.out(0, x.dtype(), xs));
+    if (x.numel() == 0) return;
     std::vector<double> row(static_cast<size_t>(n));
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t j = 0; j < inner; ++j) {
