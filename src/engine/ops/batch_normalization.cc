@@ -14,9 +14,9 @@ void batch_normalization_run(Kernel& k) {
   const auto& xs = x.shape();
   if (xs.size() < 2) fail(Error::Code::kInvalidArgument, "X must have rank >= 2, got " + shape_text(xs));
   const int v = k.node.version;
-  const int64_t n = xs[0], c = xs[1], inner = numel(xs) / std::max<int64_t>(n * c, 1);
+  const int64_t c = xs[1], inner = numel(std::vector<int64_t>(xs.begin() + 2, xs.end()));
   const bool per_element = v < 9 && k.node.attr_int("spatial", 1) == 0;
-  const int64_t count = per_element ? c * inner : c;
+  const int64_t count = per_element ? numel({c, inner}) : c;
   const bool training = v >= 14 && k.node.attr_int("training_mode", 0) != 0;
   if (v < 14)
     for (size_t i = 1; i < k.num_outputs(); ++i)
@@ -32,21 +32,16 @@ void batch_normalization_run(Kernel& k) {
   dispatch(FloatTypes{}, x.dtype(), k.node, [&]<class T>() {
     for (size_t i = 0; i < xv.size(); ++i) xv[i] = load(data<T>(x)[i]);
   });
-  // Parameter index of element (b, ch, j).
-  auto param = [&](int64_t ch, int64_t j) { return per_element ? ch * inner + j : ch; };
+  const auto total = static_cast<int64_t>(xv.size());
+  auto channel = [&](int64_t i) { return (i / inner) % c; };
+  // Parameter index of element i.
+  auto param = [&](int64_t i) { return per_element ? i % (c * inner) : channel(i); };
   if (training) {
     std::vector<double> bmean(c, 0), bvar(c, 0);
-    const double m = static_cast<double>(n * inner);
-    for (int64_t b = 0; b < n; ++b)
-      for (int64_t ch = 0; ch < c; ++ch)
-        for (int64_t j = 0; j < inner; ++j) bmean[ch] += xv[(b * c + ch) * inner + j];
+    const double m = static_cast<double>(total) / static_cast<double>(c);
+    for (int64_t i = 0; i < total; ++i) bmean[channel(i)] += xv[i];
     for (auto& s : bmean) s /= m;
-    for (int64_t b = 0; b < n; ++b)
-      for (int64_t ch = 0; ch < c; ++ch)
-        for (int64_t j = 0; j < inner; ++j) {
-          const double d = xv[(b * c + ch) * inner + j] - bmean[ch];
-          bvar[ch] += d * d;
-        }
+    for (int64_t i = 0; i < total; ++i) bvar[channel(i)] += (xv[i] - bmean[channel(i)]) * (xv[i] - bmean[channel(i)]);
     for (auto& s : bvar) s /= m;
     std::vector<double> run_mean(c), run_var(c);
     for (int64_t ch = 0; ch < c; ++ch) {
@@ -59,12 +54,10 @@ void batch_normalization_run(Kernel& k) {
     var = bvar;
   }
   std::vector<double> y(xv.size());
-  for (int64_t b = 0; b < n; ++b)
-    for (int64_t ch = 0; ch < c; ++ch)
-      for (int64_t j = 0; j < inner; ++j) {
-        const int64_t i = (b * c + ch) * inner + j, p = param(ch, j);
-        y[i] = (xv[i] - mean[p]) / std::sqrt(var[p] + eps) * scale[p] + bias[p];
-      }
+  for (int64_t i = 0; i < total; ++i) {
+    const int64_t p = param(i);
+    y[i] = (xv[i] - mean[p]) / std::sqrt(var[p] + eps) * scale[p] + bias[p];
+  }
   out_doubles(k, 0, x.dtype(), xs, y);
 }
 

@@ -43,6 +43,7 @@ inline ConvShape conv_shape(const Node& node, const Tensor& x, const Tensor& w) 
 template <class Acc, class XV, class WV, class Put>
 void conv_loop(const ConvShape& s, XV&& xv, WV&& wv, Put&& put) {
   const int64_t is = s.w.in_size(), os = s.w.out_size(), ks = s.w.kernel_size();
+  if (numel(s.out_shape()) == 0) return;
   const int64_t cg = s.c / s.group, mg = s.m / s.group;
   std::vector<std::pair<int64_t, int64_t>> taps;  // (kernel tap, input position)
   for (int64_t o = 0; o < os; ++o) {

@@ -97,7 +97,7 @@ void conv_transpose_run(Kernel& k) {
     const T* pw = data<T>(w);
     const int64_t is = g.in_size(), os = g.out_size(), ks = g.kernel_size();
     std::vector<int64_t> iidx(r, 0), tidx(r, 0);
-    for (int64_t i = 0; i < is; ++i) {
+    for (int64_t i = 0; i < (x.numel() && w.numel() ? is : 0); ++i) {
       std::fill(tidx.begin(), tidx.end(), 0);
       for (int64_t t = 0; t < ks; ++t) {
         int64_t o = 0;

@@ -37,6 +37,7 @@ void gemm_run(Kernel& k) {
     const T* pb = data<T>(b);
     const T* pc = has_c ? data<T>(k.in(2)) : nullptr;
     T* py = mut<T>(k.out(0, a.dtype(), shape));
+    if (m == 0 || n == 0) return;
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
         A acc = 0;

@@ -11,7 +11,8 @@ void instance_normalization_run(Kernel& k) {
   const Tensor& x = k.in(0);
   const auto& xs = x.shape();
   if (xs.size() < 3) fail(Error::Code::kInvalidArgument, "input must have rank >= 3, got " + shape_text(xs));
-  const int64_t c = xs[1], planes = xs[0] * c, inner = numel(xs) / std::max<int64_t>(planes, 1);
+  const int64_t c = xs[1], inner = numel(std::vector<int64_t>(xs.begin() + 2, xs.end()));
+  const int64_t planes = inner ? x.numel() / inner : 0;
   const std::vector<double> scale = doubles_of(k, 1, c, "scale");
   const std::vector<double> bias = doubles_of(k, 2, c, "B");
   const double eps = k.node.attr_float("epsilon", 1e-5f);

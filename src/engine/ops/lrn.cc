@@ -15,7 +15,8 @@ void lrn_run(Kernel& k) {
   if (size < 1) fail(Error::Code::kInvalidArgument, "size must be positive");
   const double alpha = k.node.attr_float("alpha", 1e-4f), beta = k.node.attr_float("beta", 0.75f),
                bias = k.node.attr_float("bias", 1.0f);
-  const int64_t n = xs[0], c = xs[1], inner = numel(xs) / std::max<int64_t>(n * c, 1);
+  const int64_t c = xs[1], inner = numel(std::vector<int64_t>(xs.begin() + 2, xs.end()));
+  const int64_t n = inner && c ? x.numel() / (inner * c) : 0;
   const int64_t lo = (size - 1) / 2, hi = size - 1 - lo;
   std::vector<double> y(static_cast<size_t>(x.numel()));
   dispatch(FloatTypes{}, x.dtype(), k.node, [&]<class T>() {
