@@ -2369,6 +2369,15 @@ class Families(Gen):
         sparse = H.make_sparse_tensor(H.make_tensor("v", TP.FLOAT, [1], [1.0]), H.make_tensor("i", TP.INT64, [1], [0]), [4])
         E("ONNX-13", "sparse-constant", model([H.make_node("Constant", [], ["y"], sparse_value=sparse)], inputs=[]),
           "unsupported", "a Constant holding a sparse tensor")
+        E("ONNX-13", "maxpool-strides-0",
+          model([H.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2], strides=[0])],
+                inputs=[vi("x", (1, 1, 4))], outputs=[vi("y", (1, 1, 2))]),
+          "corrupt", "MaxPool strides [0] (ONNX 1.12 shape inference divides by it)", {"contains": ["strides"]})
+        E("ONNX-13", "depthtospace-blocksize-2^40",
+          model([H.make_node("DepthToSpace", ["x"], ["y"], blocksize=1 << 40)],
+                inputs=[vi("x", (1, 4, 2, 2))], outputs=[vi("y", (1, 1, 4, 4))]),
+          "corrupt", "DepthToSpace blocksize 2^40 (its square wraps to 0 in ONNX 1.12 shape inference)",
+          {"contains": ["blocksize"]})
         m = model([relu("x", "y")])
         m.ClearField("ir_version")
         E("ONNX-14", "no-ir-version", m, "unsupported", "ir_version missing")

@@ -50,6 +50,31 @@ void free_names(const onnx::GraphProto& g, std::set<std::string>& out) {
     if (!defined.count(u)) out.insert(u);
 }
 
+// Attributes that ONNX 1.12's shape inference divides or multiplies by without checks (MaxPool
+// strides = 0 and DepthToSpace blocksize = 2^40, whose square wraps to 0, are each a SIGFPE in
+// libonnx): refused outside [1, 2^31) (blocksize [1, 2^16]) before onnx::checker and shape
+// inference see the model.
+void check_divisors(const onnx::GraphProto& g, int depth) {
+  if (depth > static_cast<int>(kMaxNesting)) return;  // import_graph refuses it with the limit
+  for (const auto& n : g.node())
+    for (const auto& a : n.attribute()) {
+      const std::string& k = a.name();
+      const bool ints = k == "strides" || k == "dilations" || k == "kernel_shape";
+      const bool one = k == "group" || k == "blocksize";
+      const int64_t max = k == "blocksize" ? int64_t{1} << 16 : INT32_MAX;
+      auto bad = [&](int64_t v) {
+        if (v < 1 || v > max)
+          fail(Error(Error::Code::kCorrupt, "attribute '" + k + "' out of range: " + std::to_string(v))
+                   .member("node " + n.name() + " (" + n.op_type() + ")"));
+      };
+      if (ints)
+        for (int64_t v : a.ints()) bad(v);
+      if (one && a.type() == onnx::AttributeProto::INT) bad(a.i());
+      if (a.has_g()) check_divisors(a.g(), depth + 1);
+      for (const auto& sg : a.graphs()) check_divisors(sg, depth + 1);
+    }
+}
+
 TensorInfo tensor_info(const onnx::ValueInfoProto& v) {
   TensorInfo info;
   info.name = v.name();
@@ -379,6 +404,7 @@ std::shared_ptr<const Model> Model::load(const uint8_t* data, uint64_t size, con
   // onnx::checker and shape inference read the initializers, which the import then moves out
   // of the message, so they run first; a checker error is reported after the import, whose
   // own refusals name the node and are more precise.
+  check_divisors(mp.graph(), 0);
   std::string checker_error;
   if (options.check) {
     try {
