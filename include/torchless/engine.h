@@ -37,6 +37,7 @@ struct EngineOptions {
   uint64_t max_tensor_bytes = uint64_t{16} << 30;   // request budget: bytes of any one tensor
   uint64_t max_run_bytes = uint64_t{64} << 30;      // request budget: bytes allocated in one run
   bool check = true;                                // run onnx::checker at open()
+  bool reference_kernels = false;                   // only the plain reference kernels (testing)
 };
 
 // A graph input or output as the model declares it. A dimension is its size, or -1 when it

@@ -34,7 +34,7 @@ std::vector<Val> Executor::run(const Graph& g, std::vector<Val> inputs, const st
     std::vector<Val> outs(node.outputs.size());
     try {
       Kernel kernel(node, std::move(ins), outs, budget_, *this, env);
-      node.op->run(kernel);
+      if (!(node.fast && !budget_.reference && node.fast(kernel))) node.op->run(kernel);
       for (size_t i = 0; i < node.outputs.size(); ++i)
         if (node.outputs[i] >= 0 && outs[i].kind == Val::Kind::kNone && node.op_type != "Optional" &&
             node.op_type != "If" && node.op_type != "Loop")
@@ -222,7 +222,7 @@ Tensor reshaped(const Tensor& t, std::vector<int64_t> shape) {
 // ---- Model::run and the public Engine ----
 
 std::vector<Val> Model::run(std::vector<Val> inputs) const {
-  Budget budget{options.max_tensor_bytes, options.max_run_bytes, 0};
+  Budget budget{options.max_tensor_bytes, options.max_run_bytes, 0, threads, options.reference_kernels};
   Executor exec(budget);
   return exec.run(graph, std::move(inputs), nullptr);
 }

@@ -13,6 +13,7 @@
 #include <map>
 #include <queue>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include "engine/kernel.h"
@@ -265,6 +266,7 @@ class Importer {
       }
       const bool constant = np.op_type() == "Constant" && domain.empty();
       n.op = find_op(domain, np.op_type(), n.version);
+      n.fast = find_fast(n.op);
       if (!n.op && !constant)
         fail(Error::Code::kUnsupported, "torchless does not implement " +
                                             (domain.empty() ? std::string() : escape(domain) + ".") +
@@ -383,6 +385,7 @@ std::shared_ptr<const Model> Model::load(const uint8_t* data, uint64_t size, con
   auto model = std::make_shared<Model>();
   model->path = path;
   model->options = options;
+  model->threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   model->producer = mp.producer_name() + (mp.producer_version().empty() ? "" : " " + mp.producer_version());
   std::map<std::string, int64_t> opsets;
   for (const auto& o : mp.opset_import()) {

@@ -33,6 +33,7 @@ struct Node {
   std::string name;              // the ONNX node name, or "op_type#index" when unnamed
   std::string op_type;
   const OpDef* op = nullptr;
+  bool (*fast)(class Kernel&) = nullptr;  // the optimised kernel, if the op has one
   int version = 0;               // since_version of the schema this node uses
   std::vector<int> inputs;       // value ids; -1 = absent optional input
   std::vector<int> outputs;      // value ids; -1 = absent optional output

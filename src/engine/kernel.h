@@ -29,6 +29,10 @@ namespace torchless::engine {
 
 class Kernel;
 using KernelFn = void (*)(Kernel&);
+// An optimised kernel: computes the outputs and returns true, or returns false before
+// producing anything when it does not handle this node's types, attributes or shapes (the
+// reference kernel then runs).
+using FastFn = bool (*)(Kernel&);
 
 // One line of src/engine/ops/op_table.inc.
 struct OpDef {
@@ -40,12 +44,16 @@ struct OpDef {
 // The op implementing (domain, op_type) at a schema since_version, or null.
 const OpDef* find_op(std::string_view domain, std::string_view op_type, int version);
 std::span<const OpDef> op_table();
+// The optimised kernel of an op (src/engine/ops/fast_table.inc), or null.
+FastFn find_fast(const OpDef* op);
 
 // Limits of one run (EngineOptions): every allocation is charged before it happens.
 struct Budget {
   uint64_t max_tensor_bytes = 0;
   uint64_t max_run_bytes = 0;
   uint64_t used = 0;
+  int threads = 1;               // what optimised kernels may use
+  bool reference = false;        // EngineOptions::reference_kernels
   void charge(uint64_t bytes);
 };
 
@@ -81,6 +89,8 @@ class Kernel {
   std::vector<int64_t> ints(size_t i) const;
   // Input i's single value as double (any numeric type).
   double scalar(size_t i) const;
+  // Threads an optimised kernel may use (EngineOptions::threads, resolved).
+  int threads() const { return budget_.threads; }
 
  private:
   std::vector<const Val*> inputs_;

@@ -29,6 +29,7 @@ class Model {
   std::string path;
   EngineOptions options;
   std::vector<std::string> warnings;  // e.g. what ONNX shape inference reported
+  int threads = 1;                    // options.threads, 0 resolved to the cores available
 };
 
 }  // namespace torchless::engine

@@ -20,6 +20,26 @@ constexpr OpDef kOps[] = {
 
 std::span<const OpDef> op_table() { return kOps; }
 
+#define FAST(Name, sym) bool sym##_fast(Kernel&);
+#include "engine/ops/fast_table.inc"
+#undef FAST
+
+FastFn find_fast(const OpDef* op) {
+  if (!op) return nullptr;
+  struct Entry {
+    const char* name;
+    FastFn fn;
+  };
+  static constexpr Entry kFast[] = {
+#define FAST(Name, sym) {#Name, &sym##_fast},
+#include "engine/ops/fast_table.inc"
+#undef FAST
+      {nullptr, nullptr}};
+  for (const Entry& e : kFast)
+    if (e.name && op->domain[0] == '\0' && std::strcmp(e.name, op->name) == 0) return e.fn;
+  return nullptr;
+}
+
 const OpDef* find_op(std::string_view domain, std::string_view op_type, int version) {
   for (const OpDef& op : kOps)
     if (op_type == op.name && domain == op.domain) return version >= op.min_version && version <= op.max_version ? &op : nullptr;
