@@ -53,6 +53,45 @@ std::vector<Val> Executor::run(const Graph& g, std::vector<Val> inputs, const st
   return result;
 }
 
+// ---- Node attributes (typed at import; a wrong type here is the model's error) ----
+
+const Attr* Node::attr(std::string_view name) const {
+  for (const Attr& a : attrs)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+namespace {
+const Attr* typed(const Node& n, std::string_view name, Attr::Type type) {
+  const Attr* a = n.attr(name);
+  if (a && a->type != type)
+    fail(Error::Code::kInvalidArgument, "attribute '" + std::string(name) + "' has the wrong type");
+  return a;
+}
+}  // namespace
+
+int64_t Node::attr_int(std::string_view name, int64_t def) const {
+  const Attr* a = typed(*this, name, Attr::Type::kInt);
+  return a ? a->i : def;
+}
+float Node::attr_float(std::string_view name, float def) const {
+  const Attr* a = typed(*this, name, Attr::Type::kFloat);
+  return a ? a->f : def;
+}
+std::string Node::attr_string(std::string_view name, std::string def) const {
+  const Attr* a = typed(*this, name, Attr::Type::kString);
+  return a ? a->s : def;
+}
+std::vector<int64_t> Node::attr_ints(std::string_view name, std::vector<int64_t> def) const {
+  const Attr* a = typed(*this, name, Attr::Type::kInts);
+  return a ? a->ints : def;
+}
+std::vector<float> Node::attr_floats(std::string_view name, std::vector<float> def) const {
+  const Attr* a = typed(*this, name, Attr::Type::kFloats);
+  return a ? a->floats : def;
+}
+std::string Node::where() const { return "node '" + name + "' (" + op_type + "-" + std::to_string(version) + ")"; }
+
 // ---- Kernel ----
 
 const Val& Kernel::in_val(size_t i) const {
