@@ -1,10 +1,10 @@
 // Loop (opsets 1, 11, 13, 16): runs `body` while the optional trip count M is not reached and
 // the optional condition holds (without a condition input, the body's condition output is
-// ignored). Body inputs: iteration number, condition, N carried values; body outputs: condition,
-// N carried values, K scan outputs stacked on a new axis 0. From 13 carried values may be
-// sequences, from 16 optionals. Every iteration allocates through the run's budget (its
-// iteration and condition scalars, its scan outputs into a doubling buffer), so a huge trip
-// count is stopped by the memory budget.
+// ignored; with neither input the loop could never end and is refused). Body inputs: iteration
+// number, condition, N carried values; body outputs: condition, N carried values, K scan outputs
+// stacked on a new axis 0. From 13 carried values may be sequences, from 16 optionals. Every
+// iteration allocates through the run's budget (its iteration and condition scalars, its scan
+// outputs into a doubling buffer), so a huge trip count is stopped by the memory budget.
 #include "engine/ops/seq.h"
 
 namespace torchless::engine {
@@ -20,6 +20,8 @@ void loop_run(Kernel& k) {
   if (k.num_outputs() > n_carried + n_scan) fail(Error::Code::kInvalidArgument, "the node has too many outputs");
 
   const bool has_m = k.has_input(0), has_cond = k.has_input(1);
+  if (!has_m && !has_cond)
+    fail(Error::Code::kInvalidArgument, "a Loop without trip count and condition input never ends");
   int64_t m = 0;
   if (has_m) {
     const std::vector<int64_t> mv = k.ints(0);
