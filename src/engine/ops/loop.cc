@@ -2,12 +2,19 @@
 // the optional condition holds (without a condition input, the body's condition output is
 // ignored; with neither input the loop could never end and is refused). Body inputs: iteration
 // number, condition, N carried values; body outputs: condition, N carried values, K scan outputs
-// stacked on a new axis 0. From 13 carried values may be sequences, from 16 optionals. Every
-// iteration allocates through the run's budget (its iteration and condition scalars, its scan
-// outputs into a doubling buffer), so a huge trip count is stopped by the memory budget.
+// stacked on a new axis 0. From 13 carried values may be sequences, from 16 optionals.
+// Iterations are charged to the run's budget: besides what the body allocates, each one costs
+// kIterationBytes (its iteration and condition scalars and a nominal charge) and its scan outputs
+// grow a budget-charged doubling buffer, so a huge trip count, even over a body that allocates
+// nothing, ends with a kLimitExceeded from the memory budget (about 2^28 iterations under the
+// default 64 GiB max_run_bytes).
 #include "engine/ops/seq.h"
 
 namespace torchless::engine {
+
+namespace {
+constexpr int64_t kIterationBytes = 256;
+}  // namespace
 
 void loop_run(Kernel& k) {
   const Graph& body = graph_attr(k, "body");
@@ -36,6 +43,7 @@ void loop_run(Kernel& k) {
   for (int64_t it = 0; (!has_m || it < m) && cond; ++it) {
     std::vector<Val> ins;
     ins.reserve(n_carried + 2);
+    k.alloc(DType::kUInt8, {kIterationBytes - 9});  // the nominal part of the iteration's charge
     ins.push_back(Val::of(scalar_tensor_i64(k, it)));
     ins.push_back(Val::of(scalar_tensor_bool(k, cond)));
     for (Val& v : carried) ins.push_back(std::move(v));
