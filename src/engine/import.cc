@@ -354,6 +354,10 @@ class Importer {
         r.g->parent = scope.g;
         import_graph(*a.mutable_g(), *r.g, &scope, depth + 1);
         break;
+      case AP::TYPE_PROTO:
+        need(a.has_tp(), false);
+        r.type = Attr::Type::kTypeProto;
+        break;
       case AP::SPARSE_TENSOR:
       case AP::SPARSE_TENSORS: fail(Error::Code::kUnsupported, "sparse tensor attributes are not supported");
       default:

@@ -16,7 +16,8 @@ struct Graph;
 struct OpDef;
 
 struct Attr {
-  enum class Type { kFloat, kInt, kString, kTensor, kGraph, kFloats, kInts, kStrings, kTensors, kGraphs };
+  // kTypeProto (Optional's `type`): only its presence is kept.
+  enum class Type { kFloat, kInt, kString, kTensor, kGraph, kFloats, kInts, kStrings, kTensors, kGraphs, kTypeProto };
   std::string name;
   Type type = Type::kInt;
   int64_t i = 0;
