@@ -89,6 +89,8 @@ class Kernel {
   std::vector<int64_t> ints(size_t i) const;
   // Input i's single value as double (any numeric type).
   double scalar(size_t i) const;
+  // Charges bytes to the run's budget without allocating (work that holds memory elsewhere).
+  void charge(uint64_t bytes) { budget_.charge(bytes); }
   // Threads an optimised kernel may use (EngineOptions::threads, resolved).
   int threads() const { return budget_.threads; }
 

@@ -3,17 +3,17 @@
 // ignored; with neither input the loop could never end and is refused). Body inputs: iteration
 // number, condition, N carried values; body outputs: condition, N carried values, K scan outputs
 // stacked on a new axis 0. From 13 carried values may be sequences, from 16 optionals.
-// Iterations are charged to the run's budget: besides what the body allocates, each one costs
-// kIterationBytes (its iteration and condition scalars and a nominal charge) and its scan outputs
-// grow a budget-charged doubling buffer, so a huge trip count, even over a body that allocates
-// nothing, ends with a kLimitExceeded from the memory budget (about 2^28 iterations under the
-// default 64 GiB max_run_bytes).
+// Iterations are bounded (engine.max_loop_iterations, 2^24) and charged to the run's budget:
+// besides what the body allocates, each one costs kIterationBytes and its scan outputs grow a
+// budget-charged doubling buffer, so a huge trip count ends with kLimitExceeded instead of
+// running for hours.
 #include "engine/ops/seq.h"
 
 namespace torchless::engine {
 
 namespace {
 constexpr int64_t kIterationBytes = 256;
+constexpr uint64_t kMaxIterations = uint64_t{1} << 24;
 }  // namespace
 
 void loop_run(Kernel& k) {
@@ -43,7 +43,8 @@ void loop_run(Kernel& k) {
   for (int64_t it = 0; (!has_m || it < m) && cond; ++it) {
     std::vector<Val> ins;
     ins.reserve(n_carried + 2);
-    k.alloc(DType::kUInt8, {kIterationBytes - 9});  // the nominal part of the iteration's charge
+    check_limit("engine.max_loop_iterations", kMaxIterations, static_cast<uint64_t>(it) + 1, "too many Loop iterations");
+    k.charge(kIterationBytes);
     ins.push_back(Val::of(scalar_tensor_i64(k, it)));
     ins.push_back(Val::of(scalar_tensor_bool(k, cond)));
     for (Val& v : carried) ins.push_back(std::move(v));
