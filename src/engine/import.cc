@@ -76,6 +76,39 @@ void check_divisors(const onnx::GraphProto& g, int depth) {
     }
 }
 
+// What onnx::checker is given: the model itself, or — when initializers use external data,
+// which the checker would look up relative to the working directory — a copy in which those
+// initializers are graph inputs of the same type and shape (the decoder checks their data).
+const onnx::ModelProto* checkable(const onnx::ModelProto& mp, std::unique_ptr<onnx::ModelProto>& copy) {
+  const auto& inits = mp.graph().initializer();
+  if (std::none_of(inits.begin(), inits.end(),
+                   [](const onnx::TensorProto& t) { return t.data_location() == onnx::TensorProto::EXTERNAL; }))
+    return &mp;
+  copy = std::make_unique<onnx::ModelProto>();
+  *copy->mutable_opset_import() = mp.opset_import();
+  copy->set_ir_version(mp.ir_version());
+  onnx::GraphProto& g = *copy->mutable_graph();
+  g = mp.graph();
+  google::protobuf::RepeatedPtrField<onnx::TensorProto> kept;
+  for (onnx::TensorProto& t : *g.mutable_initializer()) {
+    if (t.data_location() != onnx::TensorProto::EXTERNAL) {
+      *kept.Add() = std::move(t);
+      continue;
+    }
+    const auto& ins = g.input();
+    if (std::any_of(ins.begin(), ins.end(), [&](const onnx::ValueInfoProto& v) { return v.name() == t.name(); }))
+      continue;  // IR < 4: already an input
+    auto* in = g.add_input();
+    in->set_name(t.name());
+    auto* tt = in->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(t.data_type());
+    auto* shape = tt->mutable_shape();
+    for (int64_t d : t.dims()) shape->add_dim()->set_dim_value(d);
+  }
+  *g.mutable_initializer() = std::move(kept);
+  return copy.get();
+}
+
 TensorInfo tensor_info(const onnx::ValueInfoProto& v) {
   TensorInfo info;
   info.name = v.name();
@@ -413,9 +446,10 @@ std::shared_ptr<const Model> Model::load(const uint8_t* data, uint64_t size, con
   // own refusals name the node and are more precise.
   check_divisors(mp.graph(), 0);
   std::string checker_error;
+  std::unique_ptr<onnx::ModelProto> copy;
   if (options.check) {
     try {
-      onnx::checker::check_model(mp);
+      onnx::checker::check_model(*checkable(mp, copy));
     } catch (const std::exception& e) {
       checker_error = escape(e.what(), 512);
     }

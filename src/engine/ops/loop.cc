@@ -3,7 +3,7 @@
 // ignored; with neither input the loop could never end and is refused). Body inputs: iteration
 // number, condition, N carried values; body outputs: condition, N carried values, K scan outputs
 // stacked on a new axis 0. From 13 carried values may be sequences, from 16 optionals.
-// Iterations are bounded (engine.max_loop_iterations, 2^24) and charged to the run's budget:
+// Iterations are bounded (engine.max_loop_iterations, 2^20) and charged to the run's budget:
 // besides what the body allocates, each one costs kIterationBytes and its scan outputs grow a
 // budget-charged doubling buffer, so a huge trip count ends with kLimitExceeded instead of
 // running for hours.
@@ -13,7 +13,7 @@ namespace torchless::engine {
 
 namespace {
 constexpr int64_t kIterationBytes = 256;
-constexpr uint64_t kMaxIterations = uint64_t{1} << 24;
+constexpr uint64_t kMaxIterations = uint64_t{1} << 20;
 }  // namespace
 
 void loop_run(Kernel& k) {
