@@ -9,7 +9,7 @@
 //
 // A case is SUITE/NAME (node/test_abs). Skip file lines: "CASE  KIND  reason..."; ratchet
 // file lines: "CASE". Prints the pass rate over the runnable (not skipped) cases, then
-// "N passed, M failed" over the ratchet cases (every one must pass) plus skip-file errors.
+// "conformance: N passed, M failed" over the ratchet cases (every one must pass) plus skip-file errors.
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
@@ -264,6 +264,6 @@ int main(int argc, char** argv) {
       ++bad;
       std::cout << "SKIP FILE: " << name << " has no reason\n";
     }
-  std::printf("%d passed, %d failed\n", ok, bad);
+  std::printf("conformance: %d passed, %d failed\n", ok, bad);
   return bad ? 1 : 0;
 }

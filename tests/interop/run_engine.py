@@ -162,6 +162,32 @@ save_model(p("opset18.onnx"), [helper.make_node("Relu", ["x"], ["y"])],
            opset=18)
 refused("opset 18 refused", ["run", p("opset18.onnx")], "unsupported")
 
+# operators the ONNX test data has no case for, against torch's own implementations
+import torchvision  # noqa: E402
+
+x = rng.standard_normal((2, 3, 4)).astype(np.float32)
+x[1, :, 2] = 0  # a zero-norm column
+np.save(p("lp_x.npy"), x)
+for axis, pnorm in [(-1, 2), (1, 1), (0, 2)]:
+    save_model(p("lp.onnx"), [helper.make_node("LpNormalization", ["x"], ["y"], axis=axis, p=pnorm)],
+               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4])],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3, 4])])
+    outs, why = run_model(p("lp.onnx"), {"x": p("lp_x.npy")}, p("out", f"lp{axis}{pnorm}"))
+    ref = torch.nn.functional.normalize(torch.from_numpy(x), p=pnorm, dim=axis, eps=1e-30).numpy()
+    report(f"LpNormalization axis {axis} p {pnorm} vs torch.nn.functional.normalize", why or close(outs["y"], ref, 1e-6))
+feat = rng.standard_normal((2, 3, 10, 12)).astype(np.float32)
+rois = np.array([[0, 1.2, 0.7, 8.4, 6.1], [1, 0, 0, 11, 9], [1, 5, 5, 5, 5], [0, 9.5, 2, 30, 40]], np.float32)
+np.save(p("roi_x.npy"), feat)
+np.save(p("roi_r.npy"), rois)
+for scale in (1.0, 0.5):
+    save_model(p("roi.onnx"), [helper.make_node("MaxRoiPool", ["x", "r"], ["y"], pooled_shape=[3, 2], spatial_scale=scale)],
+               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 10, 12]),
+                helper.make_tensor_value_info("r", TensorProto.FLOAT, [4, 5])],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 3, 3, 2])], opset=1)
+    outs, why = run_model(p("roi.onnx"), {"x": p("roi_x.npy"), "r": p("roi_r.npy")}, p("out", f"roi{scale}"))
+    ref = torchvision.ops.roi_pool(torch.from_numpy(feat), torch.from_numpy(rois), (3, 2), scale).numpy()
+    report(f"MaxRoiPool spatial_scale {scale} vs torchvision.ops.roi_pool", why or close(outs["y"], ref, 0))
+
 r = tl("bench", "infer", os.path.join(models_dir, "mlp.onnx"), "--input", "input=" + os.path.join(models_dir, "mlp.in.npy"),
        "--batch", "8", "--seconds", "0.2", "--json")
 try:

@@ -8,21 +8,16 @@ namespace torchless::engine {
 void dequantize_linear_run(Kernel& k) {
   const Tensor& x = k.in(0);
   const auto& xs = x.shape();
-  int64_t dim = 1, inner = 1;
-  if (k.node.version >= 13 && k.in(1).numel() != 1) {
-    const int64_t axis = norm_axis(k.node.attr_int("axis", 1), static_cast<int64_t>(xs.size()), k.node);
-    dim = xs.empty() ? 1 : xs[axis];
-    for (size_t d = axis + 1; d < xs.size(); ++d) inner *= xs[d];
-  }
-  const std::vector<double> scale = quant_param(k, 1, dim, "x_scale");
-  const std::vector<double> zp = k.has_input(2) ? quant_param(k, 2, dim, "x_zero_point") : std::vector<double>{0};
+  const QuantAxis qa = quant_axis(k, xs);
+  const std::vector<double> scale = quant_param(k, 1, qa.dim, "x_scale");
+  const std::vector<double> zp = k.has_input(2) ? quant_param(k, 2, qa.dim, "x_zero_point") : std::vector<double>{0};
   if (k.has_input(2) && k.in(2).dtype() != x.dtype())
     fail(Error::Code::kInvalidArgument, "x_zero_point has another type than x");
   dispatch(Types<int8_t, uint8_t, int32_t>{}, x.dtype(), k.node, [&]<class X>() {
     const X* px = data<X>(x);
     float* py = mut<float>(k.out(0, DType::kFloat32, xs));
     for (int64_t i = 0; i < x.numel(); ++i) {
-      const int64_t j = (i / inner) % dim;
+      const int64_t j = qa.index(i);
       py[i] = (static_cast<float>(px[i]) - static_cast<float>(at_or_only(zp, j))) *
               static_cast<float>(at_or_only(scale, j));
     }

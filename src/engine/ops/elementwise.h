@@ -19,6 +19,19 @@ void unary(Kernel& k, F f) {
   });
 }
 
+// out[i] = f(x[i]) as bool (IsNaN, IsInf).
+template <class List, class F>
+void predicate(Kernel& k, F f) {
+  const Tensor& x = k.in(0);
+  dispatch(List{}, x.dtype(), k.node, [&]<class T>() {
+    Tensor& y = k.out(0, DType::kBool, x.shape());
+    const T* a = data<T>(x);
+    bool* b = mut<bool>(y);
+    const int64_t n = x.numel();
+    for (int64_t i = 0; i < n; ++i) b[i] = f(load(a[i]));
+  });
+}
+
 // out[i] = f(a, b) broadcast; Out = the input type, or bool for comparisons.
 template <class List, bool kBoolOut = false, class F>
 void binary(Kernel& k, const Tensor& a, const Tensor& b, F f) {

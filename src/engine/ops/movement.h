@@ -30,6 +30,14 @@ inline void strided_copy(std::byte* dst, const std::byte* src, size_t es, const 
   });
 }
 
+// Advances a row-major multi-index over `shape` by one (wrapping to all zeros at the end).
+inline void next_index(std::vector<int64_t>& idx, const std::vector<int64_t>& shape) {
+  for (size_t d = idx.size(); d-- > 0;) {
+    if (++idx[d] < shape[d]) return;
+    idx[d] = 0;
+  }
+}
+
 // An integer list that is the attribute `attr` before opset `since` and input `input` from it.
 // `present` tells whether either was given.
 inline std::vector<int64_t> attr_or_input(const Kernel& k, const char* attr, size_t input, int since,

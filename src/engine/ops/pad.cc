@@ -71,11 +71,7 @@ void pad_run(Kernel& k) {
     }
     std::memcpy(bytes(y) + static_cast<size_t>(i) * es,
                 off < 0 ? fill.data() : x.data() + off * static_cast<int64_t>(es), es);
-    for (size_t d = rank; d-- > 0;)
-      if (++idx[d] < shape[d])
-        break;
-      else
-        idx[d] = 0;
+    next_index(idx, shape);
   }
 }
 

@@ -36,6 +36,23 @@ inline std::vector<double> quant_param(const Kernel& k, size_t i, int64_t count,
   return v;
 }
 
+// The per-axis layout of Quantize/DequantizeLinear's scale and zero point: `dim` values along
+// `axis` (default 1) with `inner` elements between consecutive ones; one value (dim 1) for
+// scalar parameters and before opset 13.
+struct QuantAxis {
+  int64_t dim = 1, inner = 1;
+  int64_t index(int64_t i) const { return (i / inner) % dim; }
+};
+inline QuantAxis quant_axis(const Kernel& k, const std::vector<int64_t>& xs) {
+  QuantAxis q;
+  if (k.node.version >= 13 && k.in(1).numel() != 1) {
+    const int64_t axis = norm_axis(k.node.attr_int("axis", 1), static_cast<int64_t>(xs.size()), k.node);
+    q.dim = xs.empty() ? 1 : xs[axis];
+    for (size_t d = axis + 1; d < xs.size(); ++d) q.inner *= xs[d];
+  }
+  return q;
+}
+
 // v[j] or the single value.
 inline double at_or_only(const std::vector<double>& v, int64_t j) { return v.size() == 1 ? v[0] : v[j]; }
 

@@ -9,14 +9,9 @@ namespace torchless::engine {
 void quantize_linear_run(Kernel& k) {
   const Tensor& x = k.in(0);
   const auto& xs = x.shape();
-  int64_t dim = 1, inner = 1;
-  if (k.node.version >= 13 && k.in(1).numel() != 1) {
-    const int64_t axis = norm_axis(k.node.attr_int("axis", 1), static_cast<int64_t>(xs.size()), k.node);
-    dim = xs.empty() ? 1 : xs[axis];
-    for (size_t d = axis + 1; d < xs.size(); ++d) inner *= xs[d];
-  }
-  const std::vector<double> scale = quant_param(k, 1, dim, "y_scale");
-  const std::vector<double> zp = k.has_input(2) ? quant_param(k, 2, dim, "y_zero_point") : std::vector<double>{0};
+  const QuantAxis qa = quant_axis(k, xs);
+  const std::vector<double> scale = quant_param(k, 1, qa.dim, "y_scale");
+  const std::vector<double> zp = k.has_input(2) ? quant_param(k, 2, qa.dim, "y_zero_point") : std::vector<double>{0};
   const DType yt = k.has_input(2) ? k.in(2).dtype() : DType::kUInt8;
   dispatch(Types<float, int32_t>{}, x.dtype(), k.node, [&]<class X>() {
     dispatch(Types<int8_t, uint8_t>{}, yt, k.node, [&]<class Q>() {
@@ -24,7 +19,7 @@ void quantize_linear_run(Kernel& k) {
       const X* px = data<X>(x);
       Q* py = mut<Q>(k.out(0, yt, xs));
       for (int64_t i = 0; i < x.numel(); ++i) {
-        const int64_t j = (i / inner) % dim;
+        const int64_t j = qa.index(i);
         const F q = std::nearbyint(static_cast<F>(px[i]) / static_cast<F>(at_or_only(scale, j)));
         py[i] = quantize_value<Q>(static_cast<double>(q) + at_or_only(zp, j));
       }

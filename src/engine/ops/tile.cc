@@ -32,11 +32,7 @@ void tile_run(Kernel& k) {
     int64_t off = 0;
     for (size_t d = 0; d < rank; ++d) off += (idx[d] % x.shape()[d]) * strides[d];
     std::memcpy(bytes(y) + static_cast<size_t>(i) * es, x.data() + static_cast<size_t>(off) * es, es);
-    for (size_t d = rank; d-- > 0;)
-      if (++idx[d] < shape[d])
-        break;
-      else
-        idx[d] = 0;
+    next_index(idx, shape);
   }
 }
 
