@@ -5,6 +5,7 @@
 // sgemm, the bias written into Y first. 1x1 kernels with unit strides and no pads read X
 // itself. Declines other types and ranks (the reference kernel runs).
 #include <algorithm>
+#include <vector>
 
 #include "engine/ops/conv.h"
 #include "engine/ops/sgemm.h"
@@ -147,11 +148,24 @@ bool conv_fast(Kernel& k) {
 
   const int64_t kdim = cg * ks;
   const bool direct = ks == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 && out_plane == in_plane;
-  // im2col in chunks of output rows, at most ~16 MiB (or one row) at a time.
-  const int64_t chunk_rows = std::clamp<int64_t>((int64_t{1} << 22) / std::max<int64_t>(kdim * g.ow, 1), 1, g.oh);
-  Tensor col;
-  if (!direct) col = k.alloc(DType::kFloat32, {kdim, chunk_rows * g.ow});
-  float* pcol = direct ? nullptr : mut<float>(col);
+  // im2col in chunks of output rows, about 4 MiB (or one row) at a time, in a buffer each
+  // thread keeps (charged to the run's budget; a larger one-row chunk is allocated per call).
+  constexpr int64_t kChunk = int64_t{1} << 20;
+  const int64_t chunk_rows = std::clamp<int64_t>(kChunk / std::max<int64_t>(kdim * g.ow, 1), 1, g.oh);
+  thread_local std::vector<float> col_buf;
+  Tensor big;
+  float* pcol = nullptr;
+  if (!direct) {
+    const int64_t need = kdim * chunk_rows * g.ow;
+    if (need > kChunk) {
+      big = k.alloc(DType::kFloat32, {need});
+      pcol = mut<float>(big);
+    } else {
+      k.charge(static_cast<uint64_t>(need) * sizeof(float));
+      if (static_cast<int64_t>(col_buf.size()) < need) col_buf.resize(static_cast<size_t>(need));
+      pcol = col_buf.data();
+    }
+  }
   const float beta = pb ? 1.0f : 0.0f;
   for (int64_t n = 0; n < s.n; ++n)
     for (int64_t gi = 0; gi < s.group; ++gi) {

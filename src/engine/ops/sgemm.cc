@@ -1,7 +1,8 @@
 // The fp32 GEMM (sgemm.h). Goto-style blocking: for each NC-wide block of columns and KC-deep
 // slice of k, B is packed into NR-wide panels; for each MC-tall block of rows A (times alpha)
 // is packed into MR-tall panels; the micro-kernel multiplies one A panel by one B panel into
-// an MR x NR tile of C held in registers. The micro-kernels are one template over GCC vector
+// an MR x NR tile of C held in registers (whole strips of A are read in place instead when its
+// rows are contiguous). The micro-kernels are one template over GCC vector
 // types, instantiated inside functions compiled for each ISA (the template is always_inline,
 // so its body takes the caller's target). A single row of A (m == 1) takes a GEMV path that
 // does not pack B. Threads split C into column (or row) ranges that run the serial code.
@@ -23,10 +24,12 @@ typedef float v4 __attribute__((vector_size(16)));
 typedef float v8 __attribute__((vector_size(32)));
 typedef float v16 __attribute__((vector_size(64)));
 
-// acc[MR][NV] (NR = NV vectors of V per row) += the packed panels a (kc x MR) * b (kc x NR);
-// then the tile c (row stride ldc) = acc, or += acc when `load`.
-template <class V, int MR, int NV>
-[[gnu::always_inline]] inline void micro(int64_t kc, const float* __restrict a, const float* __restrict b,
+// acc[MR][NV] (NR = NV vectors of V per row) += a (kc x MR) * the packed panel b (kc x NR);
+// then the tile c (row stride ldc) = acc, or += acc when `load`. a is a packed panel (element
+// (p, i) at p * MR + i) when Packed, else MR rows of A, row i at a + i * lda (rows that are
+// contiguous along k need no packing: the MR streams are read in step).
+template <class V, int MR, int NV, bool Packed>
+[[gnu::always_inline]] inline void micro(int64_t kc, const float* __restrict a, int64_t lda, const float* __restrict b,
                                          float* __restrict c, int64_t ldc, bool load) {
   constexpr int W = sizeof(V) / sizeof(float), NR = W * NV;
   V acc[MR][NV];
@@ -34,13 +37,13 @@ template <class V, int MR, int NV>
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) acc[i][j] = V{};
-  for (int64_t p = 0; p < kc; ++p, a += MR, b += NR) {
+  for (int64_t p = 0; p < kc; ++p, b += NR) {
     V bv[NV];
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) std::memcpy(&bv[j], b + j * W, sizeof(V));
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const float s = a[i];
+      const float s = Packed ? a[p * MR + i] : a[i * lda + p];
 #pragma GCC unroll 4
       for (int j = 0; j < NV; ++j) acc[i][j] += s * bv[j];
     }
@@ -130,13 +133,18 @@ template <class V>
   }
 }
 
-using MicroFn = void (*)(int64_t, const float*, const float*, float*, int64_t, bool);
+using MicroFn = void (*)(int64_t, const float*, int64_t, const float*, float*, int64_t, bool);
 using RowsFn = void (*)(int64_t, int64_t, const float*, const float*, int64_t, float*);
 using DotFn = void (*)(int64_t, int64_t, float, const float*, const float*, int64_t, float*, bool);
 
 #define TL_ISA_FUNCS(suffix, target, V, MR, NV)                                                                      \
-  target void micro_##suffix(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool load) {         \
-    micro<V, MR, NV>(kc, a, b, c, ldc, load);                                                                        \
+  target void packed_##suffix(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,        \
+                              bool load) {                                                                           \
+    micro<V, MR, NV, true>(kc, a, lda, b, c, ldc, load);                                                             \
+  }                                                                                                                  \
+  target void rowwise_##suffix(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,       \
+                               bool load) {                                                                          \
+    micro<V, MR, NV, false>(kc, a, lda, b, c, ldc, load);                                                            \
   }                                                                                                                  \
   target void rows_##suffix(int64_t n, int64_t k, const float* a, const float* b, int64_t rsb, float* y) {           \
     gemv_rows(n, k, a, b, rsb, y);                                                                                   \
@@ -153,15 +161,15 @@ TL_ISA_FUNCS(default, , v4, 4, 2)
 
 struct Impl {
   int mr, nr;
-  MicroFn micro;
+  MicroFn packed, rowwise;
   RowsFn rows;
   DotFn dot;
 };
 
 const Impl& impl() {
-  static const Impl kImpls[] = {{4, 8, micro_default, rows_default, dot_default},
-                                {6, 16, micro_avx2, rows_avx2, dot_avx2},
-                                {8, 32, micro_avx512, rows_avx512, dot_avx512}};
+  static const Impl kImpls[] = {{4, 8, packed_default, rowwise_default, rows_default, dot_default},
+                                {6, 16, packed_avx2, rowwise_avx2, rows_avx2, dot_avx2},
+                                {8, 32, packed_avx512, rowwise_avx512, rows_avx512, dot_avx512}};
   static const Impl& chosen = kImpls[static_cast<int>(active_isa())];
   return chosen;
 }
@@ -205,6 +213,7 @@ void gemm_serial(const Impl& im, int64_t m, int64_t n, int64_t k, float alpha, c
                  const float* b, int64_t rsb, int64_t csb, bool load, float* c, int64_t ldc) {
   const int mr = im.mr, nr = im.nr;
   const int64_t mc_max = int64_t{mr} * 16;
+  const bool rowwise = csa == 1 && alpha == 1.0f;
   thread_local std::vector<float> abuf, bbuf;
   const int64_t kc_max = std::min(k, kKC);
   const int64_t nc_max = std::min((n + nr - 1) / nr * nr, kNC);
@@ -219,18 +228,23 @@ void gemm_serial(const Impl& im, int64_t m, int64_t n, int64_t k, float alpha, c
       pack_b(kc, nc, b + pc * rsb + jc * csb, rsb, csb, nr, bbuf.data());
       for (int64_t ic = 0; ic < m; ic += mc_max) {
         const int64_t mc = std::min(mc_max, m - ic);
-        pack_a(mc, kc, a + ic * rsa + pc * csa, rsa, csa, alpha, mr, abuf.data());
+        const float* ablock = a + ic * rsa + pc * csa;
+        // Whole strips of A are read in place when its rows are contiguous and alpha is 1; the
+        // rest is packed.
+        const int64_t in_place = rowwise ? mc / mr * mr : 0;
+        if (in_place < mc) pack_a(mc - in_place, kc, ablock + in_place * rsa, rsa, csa, alpha, mr, abuf.data());
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int64_t cols = std::min<int64_t>(nr, nc - jr);
           const float* bp = bbuf.data() + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += mr) {
             const int64_t rows = std::min<int64_t>(mr, mc - ir);
-            const float* ap = abuf.data() + ir * kc;
+            const MicroFn fn = ir < in_place ? im.rowwise : im.packed;
+            const float* ap = ir < in_place ? ablock + ir * rsa : abuf.data() + (ir - in_place) * kc;
             float* cp = c + (ic + ir) * ldc + jc + jr;
             if (rows == mr && cols == nr) {
-              im.micro(kc, ap, bp, cp, ldc, ld);
+              fn(kc, ap, rsa, bp, cp, ldc, ld);
             } else {
-              im.micro(kc, ap, bp, tile, nr, false);
+              fn(kc, ap, rsa, bp, tile, nr, false);
               for (int64_t i = 0; i < rows; ++i)
                 for (int64_t j = 0; j < cols; ++j) cp[i * ldc + j] = tile[i * nr + j] + (ld ? cp[i * ldc + j] : 0.0f);
             }
