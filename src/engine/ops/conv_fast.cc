@@ -50,8 +50,7 @@ void col_range(const Geo& g, int64_t off, int64_t& lo, int64_t& hi) {
         col_range(g, off, lo, hi);
         const float wv = wk[ky * g.kw + kx];
         if (g.sw == 1) {
-          const float* __restrict xs = xr + off;
-          for (int64_t ox = lo; ox < hi; ++ox) yr[ox] += wv * xs[ox];
+          for (int64_t ox = lo; ox < hi; ++ox) yr[ox] += wv * xr[ox + off];
         } else {
           for (int64_t ox = lo; ox < hi; ++ox) yr[ox] += wv * xr[ox * g.sw + off];
         }
@@ -102,12 +101,12 @@ void im2col(const Geo& g, int64_t cg, const float* x, int64_t oy0, int64_t rows,
         std::fill(dst, dst + g.ow, 0.0f);
         continue;
       }
-      const float* src = xc + iy * g.iw + off;
+      const float* src = xc + iy * g.iw;
       std::fill(dst, dst + lo, 0.0f);
       if (g.sw == 1)
-        std::copy(src + lo, src + hi, dst + lo);
+        std::copy(src + lo + off, src + hi + off, dst + lo);
       else
-        for (int64_t ox = lo; ox < hi; ++ox) dst[ox] = src[ox * g.sw];
+        for (int64_t ox = lo; ox < hi; ++ox) dst[ox] = src[ox * g.sw + off];
       std::fill(dst + hi, dst + g.ow, 0.0f);
     }
   }
