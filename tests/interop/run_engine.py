@@ -188,6 +188,43 @@ for scale in (1.0, 0.5):
     ref = torchvision.ops.roi_pool(torch.from_numpy(feat), torch.from_numpy(rois), (3, 2), scale).numpy()
     report(f"MaxRoiPool spatial_scale {scale} vs torchvision.ops.roi_pool", why or close(outs["y"], ref, 0))
 
+# random operators: distributions, seeding (ONNX fixes no algorithm, so no values to compare)
+def random_model(name, node, inputs=(), out_type=TensorProto.FLOAT, out_shape=None, opset=15):
+    save_model(p(name + ".onnx"), [node], list(inputs), [helper.make_tensor_value_info("y", out_type, out_shape)], opset=opset)
+    return p(name + ".onnx")
+
+
+def draw(model, feeds, tag):
+    outs, why = run_model(model, feeds, p("out", tag))
+    return (outs or {}).get("y"), why
+
+
+m = random_model("rnorm", helper.make_node("RandomNormal", [], ["y"], shape=[20000], mean=2.0, scale=3.0, seed=1.0), out_shape=[20000])
+a, why = draw(m, {}, "rn1")
+b, why2 = draw(m, {}, "rn2")
+report("RandomNormal mean 2 scale 3, seeded runs equal",
+       why or why2 or ("" if abs(a.mean() - 2) < 0.1 and abs(a.std() - 3) < 0.1 and (a == b).all() else f"mean {a.mean()} std {a.std()}"))
+m = random_model("runi", helper.make_node("RandomUniformLike", ["x"], ["y"], low=-1.0, high=3.0),
+                 [helper.make_tensor_value_info("x", TensorProto.FLOAT, [100, 100])], out_shape=[100, 100])
+np.save(p("runi_x.npy"), np.zeros((100, 100), np.float32))
+a, why = draw(m, {"x": p("runi_x.npy")}, "ru1")
+b, why2 = draw(m, {"x": p("runi_x.npy")}, "ru2")
+report("RandomUniformLike in [-1, 3), unseeded runs differ",
+       why or why2 or ("" if a.min() >= -1 and a.max() < 3 and abs(a.mean() - 1) < 0.05 and not (a == b).all() else f"range {a.min()}..{a.max()} mean {a.mean()}"))
+probs = np.concatenate([np.zeros(100), np.ones(100), np.full(20000, 0.3)]).astype(np.float32)
+np.save(p("bern_p.npy"), probs)
+m = random_model("bern", helper.make_node("Bernoulli", ["x"], ["y"], dtype=TensorProto.INT64, seed=3.0),
+                 [helper.make_tensor_value_info("x", TensorProto.FLOAT, [20200])], TensorProto.INT64, [20200])
+a, why = draw(m, {"x": p("bern_p.npy")}, "bern")
+report("Bernoulli p = 0, 1, 0.3 as int64",
+       why or ("" if (a[:100] == 0).all() and (a[100:200] == 1).all() and abs(a[200:].mean() - 0.3) < 0.02 and a.dtype == np.int64 else f"mean {a[200:].mean()}"))
+np.save(p("multi_x.npy"), np.log(np.array([[0.2, 0.8], [1.0, 1e-30]], np.float32)))
+m = random_model("multi", helper.make_node("Multinomial", ["x"], ["y"], sample_size=20000, dtype=TensorProto.INT64),
+                 [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 2])], TensorProto.INT64, [2, 20000], opset=13)
+a, why = draw(m, {"x": p("multi_x.npy")}, "multi")
+report("Multinomial follows softmax of the logits",
+       why or ("" if abs(a[0].mean() - 0.8) < 0.02 and (a[1] == 0).all() else f"row means {a.mean(axis=1)}"))
+
 r = tl("bench", "infer", os.path.join(models_dir, "mlp.onnx"), "--input", "input=" + os.path.join(models_dir, "mlp.in.npy"),
        "--batch", "8", "--seconds", "0.2", "--json")
 try:

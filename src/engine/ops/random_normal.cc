@@ -1,0 +1,12 @@
+// RandomNormal-1: a tensor of `shape` (required) drawn from N(mean, scale^2) (defaults 0, 1),
+// type `dtype` (default float32). See random.h for seeding.
+#include "engine/ops/random.h"
+
+namespace torchless::engine {
+
+void random_normal_run(Kernel& k) {
+  std::normal_distribution<double> d(k.node.attr_float("mean", 0.f), k.node.attr_float("scale", 1.f));
+  random_fill(k, dtype_attr(k.node, DType::kFloat32), k.node.attr_ints("shape"), [&](auto& rng) { return d(rng); });
+}
+
+}  // namespace torchless::engine

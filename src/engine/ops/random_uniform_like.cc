@@ -1,0 +1,11 @@
+// RandomUniformLike-1: RandomUniform with the input's shape, and its type unless `dtype` is given.
+#include "engine/ops/random.h"
+
+namespace torchless::engine {
+
+void random_uniform_like_run(Kernel& k) {
+  std::uniform_real_distribution<double> d(k.node.attr_float("low", 0.f), k.node.attr_float("high", 1.f));
+  random_fill(k, dtype_attr(k.node, k.in(0).dtype()), k.in(0).shape(), [&](auto& rng) { return d(rng); });
+}
+
+}  // namespace torchless::engine
