@@ -3,7 +3,7 @@
 # grouped ConvTranspose, Einsum ellipsis broadcast, per-axis quantization, ...). Expected
 # outputs come from brute-force numpy references. Writes cases in libonnx-testdata layout:
 #   python3 tests/conformance/nn_cases.py OUT_DIR
-#   build/bin/torchless-conformance --data OUT_DIR --suites node
+#   build/bin/torchless-conformance --data OUT_DIR --suites node --all   (scripts/test does both)
 import os, sys, itertools, numpy as np, onnx
 from onnx import helper, numpy_helper, TensorProto
 OUT = os.path.join(sys.argv[1], 'node')
