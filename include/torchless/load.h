@@ -45,7 +45,7 @@ struct Limits {
   uint64_t pickle_max_long_bytes = 16;
   uint64_t pickle_max_visit_nodes = 16777216;
   // Bytes of names and entries that flattening (LoadedFile::tensors / values) may produce;
-  // 0 means 16 MiB + 4 x the file's size. Bounds what a small file sharing one subtree
+  // 0 means 8 MiB + 4 x the file's size. Bounds what a small file sharing one subtree
   // many times can make the flattened listing cost.
   uint64_t flatten_max_bytes = 0;
   uint64_t tensor_max_ndim = 64;

@@ -125,7 +125,7 @@ void module_state_dict(const Value& module, const std::string& prefix, StateDict
 void flatten(LoadedFile& file, const Limits& limits, uint64_t input_bytes) {
   const uint64_t max_bytes = limits.flatten_max_bytes
                                  ? limits.flatten_max_bytes
-                                 : add_u64(uint64_t{16} << 20, mul_u64(input_bytes, 4));
+                                 : add_u64(uint64_t{8} << 20, mul_u64(input_bytes, 4));  // inside the 16 MiB heap allowance
   Flattener f{file, WalkBudget{limits}, max_bytes};
   f.walk(file.root, "", 0);
 }
