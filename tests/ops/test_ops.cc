@@ -48,32 +48,12 @@ Tensor random_tensor(const Shape& shape, DType dtype = DType::kFloat32) {
 }
 
 Attr ints_attr(const std::string& name, std::vector<int64_t> v) {
-  Attr a;
-  a.name = name;
-  a.type = Attr::Type::kInts;
-  a.ints = std::move(v);
-  return a;
+  return {.name = name, .type = Attr::Type::kInts, .ints = std::move(v)};
 }
-Attr int_attr(const std::string& name, int64_t v) {
-  Attr a;
-  a.name = name;
-  a.type = Attr::Type::kInt;
-  a.i = v;
-  return a;
-}
-Attr float_attr(const std::string& name, float v) {
-  Attr a;
-  a.name = name;
-  a.type = Attr::Type::kFloat;
-  a.f = v;
-  return a;
-}
+Attr int_attr(const std::string& name, int64_t v) { return {.name = name, .type = Attr::Type::kInt, .i = v}; }
+Attr float_attr(const std::string& name, float v) { return {.name = name, .type = Attr::Type::kFloat, .f = v}; }
 Attr string_attr(const std::string& name, std::string v) {
-  Attr a;
-  a.name = name;
-  a.type = Attr::Type::kString;
-  a.s = std::move(v);
-  return a;
+  return {.name = name, .type = Attr::Type::kString, .s = std::move(v)};
 }
 
 // Runs one kernel on the inputs; the output, or a message when it throws or declines.
