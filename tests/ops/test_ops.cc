@@ -56,6 +56,17 @@ Attr string_attr(const std::string& name, std::string v) {
   return {.name = name, .type = Attr::Type::kString, .s = std::move(v)};
 }
 
+// A node reading inputs 0..n_inputs-1 and writing output 0.
+Node single_output_node(const char* name, const char* op_type, int version, int n_inputs) {
+  Node node;
+  node.name = name;
+  node.op_type = op_type;
+  node.version = version;
+  for (int i = 0; i < n_inputs; ++i) node.inputs.push_back(i);
+  node.outputs = {0};
+  return node;
+}
+
 // Runs one kernel on the inputs; the output, or a message when it throws or declines.
 struct Outcome {
   bool ok = false;
@@ -148,12 +159,7 @@ struct ConvCase {
 };
 
 void conv_case(const ConvCase& cc) {
-  Node node;
-  node.name = "conv";
-  node.op_type = "Conv";
-  node.version = 11;
-  node.inputs = cc.bias ? std::vector<int>{0, 1, 2} : std::vector<int>{0, 1};
-  node.outputs = {0};
+  Node node = single_output_node("conv", "Conv", 11, cc.bias ? 3 : 2);
   if (!cc.strides.empty()) node.attrs.push_back(ints_attr("strides", cc.strides));
   if (!cc.dilations.empty()) node.attrs.push_back(ints_attr("dilations", cc.dilations));
   if (!cc.pads.empty()) node.attrs.push_back(ints_attr("pads", cc.pads));
@@ -246,12 +252,7 @@ void gemm_cases() {
       {4, 6, 0, false, false, 1, 1, {4, 6}},
   };
   for (const GemmCase& gc : cases) {
-    Node node;
-    node.name = "gemm";
-    node.op_type = "Gemm";
-    node.version = 13;
-    node.inputs = gc.has_c ? std::vector<int>{0, 1, 2} : std::vector<int>{0, 1};
-    node.outputs = {0};
+    Node node = single_output_node("gemm", "Gemm", 13, gc.has_c ? 3 : 2);
     node.attrs = {int_attr("transA", gc.ta), int_attr("transB", gc.tb), float_attr("alpha", gc.alpha),
                   float_attr("beta", gc.beta)};
     const Shape as = gc.ta ? Shape{gc.k, gc.m} : Shape{gc.m, gc.k};
@@ -293,12 +294,7 @@ void mat_mul_cases() {
       {{1, 1000}, {1000, 300}},
   };
   for (const auto& [as, bs] : cases) {
-    Node node;
-    node.name = "matmul";
-    node.op_type = "MatMul";
-    node.version = 13;
-    node.inputs = {0, 1};
-    node.outputs = {0};
+    Node node = single_output_node("matmul", "MatMul", 13, 2);
     check("MatMul A" + shape_text(as) + " B" + shape_text(bs), node, {random_tensor(as), random_tensor(bs)},
           mat_mul_run, mat_mul_fast);
   }
@@ -306,12 +302,7 @@ void mat_mul_cases() {
 
 // The fast kernels leave other element types to the reference kernels.
 void decline_cases() {
-  Node node;
-  node.name = "matmul";
-  node.op_type = "MatMul";
-  node.version = 13;
-  node.inputs = {0, 1};
-  node.outputs = {0};
+  Node node = single_output_node("matmul", "MatMul", 13, 2);
   const Outcome o =
       run(node, {random_tensor({2, 3}, DType::kFloat64), random_tensor({3, 2}, DType::kFloat64)}, 1, mat_mul_fast);
   if (o.error == "declined") {
