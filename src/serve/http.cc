@@ -1,0 +1,631 @@
+// The Beast/Asio session machine behind http.h. Per connection:
+//
+//   wait for bytes (idle deadline) -> header (header deadline) -> precheck -> [100 Continue]
+//   -> body (body deadline) -> handler; meanwhile responses are written in request order.
+//
+// Everything a session does runs on its io_context's single thread; responders from worker
+// threads post back to it.
+#include "serve/http.h"
+
+#include <sys/socket.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <charconv>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <list>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace torchless::serve {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+std::string_view HttpRequest::header(std::string_view name) const {
+  for (const auto& h : headers)
+    if (h.first == name) return h.second;
+  return {};
+}
+
+std::string_view http_date() {
+  thread_local time_t cached_second = 0;
+  thread_local char buf[40];
+  thread_local size_t len = 0;
+  time_t now = time(nullptr);
+  if (now != cached_second) {
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    len = strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached_second = now;
+  }
+  return {buf, len};
+}
+
+std::string_view http_reason(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+  }
+}
+
+namespace {
+
+constexpr size_t kBodyPadding = 64;  // simdjson::SIMDJSON_PADDING: bodies are parsed in place
+
+// A request id: 128 random bits in hex.
+std::string fresh_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (int half = 0; half < 2; ++half) {
+    uint64_t v = rng();
+    for (int i = 0; i < 16; ++i) id[half * 16 + i] = kHex[(v >> (60 - 4 * i)) & 15];
+  }
+  return id;
+}
+
+bool valid_client_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id)
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' || c == '-')) return false;
+  return true;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (tolower(static_cast<unsigned char>(a[i])) != tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+// "HTTP/1.1 200 OK\r\n..." with the headers every response carries.
+std::string serialize(const HttpResponse& r, const std::string& request_id, bool close, int version) {
+  std::string out;
+  out.reserve(192 + r.body.size());
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  char num[24];
+  out.append(num, std::to_chars(num, num + sizeof num, r.status).ptr);
+  out += ' ';
+  out += http_reason(r.status);
+  out += "\r\nServer: torchless/" TORCHLESS_VERSION "\r\nDate: ";
+  out += http_date();
+  out += "\r\nContent-Type: ";
+  out += r.content_type;
+  out += "\r\nContent-Length: ";
+  out.append(num, std::to_chars(num, num + sizeof num, r.body.size()).ptr);
+  out += "\r\nX-Request-ID: ";
+  out += request_id;
+  for (const auto& h : r.headers) {
+    out += "\r\n";
+    out += h.first;
+    out += ": ";
+    out += h.second;
+  }
+  if (close)
+    out += "\r\nConnection: close";
+  else if (version == 10)
+    out += "\r\nConnection: keep-alive";
+  out += "\r\n\r\n";
+  out += r.body;
+  return out;
+}
+
+HttpResponse plain_error(int status, std::string detail) {
+  HttpResponse r;
+  r.status = status;
+  r.body = "{\"detail\":\"" + detail + "\"}";
+  r.close = true;
+  r.error = std::move(detail);
+  return r;
+}
+
+struct IoThread;
+
+struct Shared {
+  HttpHandler& handler;
+  HttpLimits limits;
+  std::atomic<bool> draining{false};
+  std::atomic<size_t> connections{0};
+  std::atomic<uint64_t> next_connection{1};
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Shared& shared, IoThread& io)
+      : socket_(std::move(socket)), shared_(shared), io_(io), read_timer_(socket_.get_executor()),
+        write_timer_(socket_.get_executor()), id_(shared.next_connection.fetch_add(1)) {
+    boost::system::error_code ec;
+    auto ep = socket_.remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    socket_.set_option(tcp::no_delay(true), ec);
+  }
+
+  void start();
+  void close_if_idle() {
+    if (waiting_idle_ && slots_.empty()) close();
+  }
+  void close() {
+    boost::system::error_code ec;
+    read_timer_.cancel();
+    write_timer_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+
+ private:
+  struct Slot {
+    std::unique_ptr<HttpRequest> request;  // kept for completed(); the body is released first
+    bool ready = false;
+    HttpResponse response;
+  };
+
+  void wait_for_request();
+  void read_header();
+  void on_header(beast::error_code ec);
+  void read_body();
+  void on_body(beast::error_code ec);
+  void dispatch();
+  void complete(uint64_t seq, HttpResponse&& r);
+  void write_next();
+  void refuse(HttpResponse r);  // a response for the request being read, then close
+  void arm_read(std::chrono::milliseconds d, const char* phase);
+  std::unique_ptr<HttpRequest> head_request();
+  void finish_reading();
+
+  tcp::socket socket_;
+  Shared& shared_;
+  IoThread& io_;
+  asio::steady_timer read_timer_, write_timer_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::unique_ptr<HttpRequest> pending_;  // the request being read
+  const char* read_phase_ = "idle";
+  bool read_timed_out_ = false;
+  bool waiting_idle_ = false;
+  bool reading_ = false;      // a read operation is outstanding
+  bool read_stopped_ = false; // no more requests on this connection
+  bool writing_ = false;
+  bool close_after_write_ = false;
+  std::deque<Slot> slots_;    // requests in flight, in order
+  uint64_t first_seq_ = 0;    // sequence number of slots_.front()
+  std::string out_;
+  uint64_t id_;
+  std::string remote_;
+  bool counted_ = false;
+ public:
+  std::list<std::weak_ptr<Session>>::iterator registry_pos;
+  ~Session();
+};
+
+struct IoThread {
+  // Declaration order matters for destruction: the acceptor goes before its io_context, and the
+  // io_context (whose pending handlers may hold the last reference to a Session) before the
+  // registry those Sessions remove themselves from.
+  std::list<std::weak_ptr<Session>> sessions;  // touched only on ctx's thread
+  asio::io_context ctx{1};
+  std::optional<tcp::acceptor> acceptor;
+  std::thread thread;
+  Shared* shared = nullptr;
+
+  void accept() {
+    acceptor->async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+        // EMFILE and friends: try again shortly instead of spinning.
+        auto t = std::make_shared<asio::steady_timer>(ctx, std::chrono::milliseconds(50));
+        t->async_wait([this, t](boost::system::error_code) { if (acceptor->is_open()) accept(); });
+        return;
+      }
+      size_t n = shared->connections.load(std::memory_order_relaxed);
+      if (n >= shared->limits.max_connections || shared->draining.load()) {
+        shared->handler.connection_event("limit", 0);
+        // 503 and close, written without a session (the kernel buffers this much).
+        HttpResponse r = plain_error(503, "Service Unavailable");
+        r.headers.emplace_back("Retry-After", "1");
+        std::string bytes = serialize(r, fresh_request_id(), true, 11);
+        boost::system::error_code wec;
+        socket.non_blocking(true, wec);
+        socket.write_some(asio::buffer(bytes), wec);
+        socket.shutdown(tcp::socket::shutdown_both, wec);
+        socket.close(wec);
+      } else {
+        auto s = std::make_shared<Session>(std::move(socket), *shared, *this);
+        sessions.push_front(s);
+        s->registry_pos = sessions.begin();
+        s->start();
+      }
+      accept();
+    });
+  }
+};
+
+Session::~Session() {
+  if (counted_) {
+    shared_.connections.fetch_sub(1);
+    shared_.handler.connection_event("active", -1);
+  }
+  io_.sessions.erase(registry_pos);
+}
+
+void Session::start() {
+  counted_ = true;
+  shared_.connections.fetch_add(1);
+  shared_.handler.connection_event("active", +1);
+  wait_for_request();
+}
+
+void Session::arm_read(std::chrono::milliseconds d, const char* phase) {
+  read_phase_ = phase;
+  read_timed_out_ = false;
+  read_timer_.expires_after(d);
+  read_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec) return;  // cancelled: the read finished in time
+    self->read_timed_out_ = true;
+    boost::system::error_code cec;
+    self->socket_.cancel(cec);
+  });
+}
+
+// Between requests: wait for the first byte under the idle deadline, unless pipelined bytes
+// are already buffered.
+void Session::wait_for_request() {
+  if (read_stopped_) return;
+  if (slots_.size() >= shared_.limits.pipeline_depth) return;  // resumed by write_next()
+  if (buffer_.size() > 0) return read_header();
+  if (shared_.draining.load() && slots_.empty()) return close();
+  waiting_idle_ = true;
+  reading_ = true;
+  arm_read(shared_.limits.idle_timeout, "idle");
+  socket_.async_read_some(buffer_.prepare(16 << 10), [self = shared_from_this()](beast::error_code ec, size_t n) {
+    self->reading_ = false;
+    self->waiting_idle_ = false;
+    self->read_timer_.cancel();
+    if (ec || n == 0) {
+      if (self->read_timed_out_) self->shared_.handler.connection_event("idle", 0);
+      self->read_stopped_ = true;
+      if (self->slots_.empty()) self->close();
+      return;
+    }
+    self->buffer_.commit(n);
+    self->read_header();
+  });
+}
+
+void Session::read_header() {
+  parser_.emplace();
+  parser_->header_limit(static_cast<uint32_t>(shared_.limits.max_header_bytes));
+  parser_->body_limit(shared_.limits.max_multipart_bytes);
+  reading_ = true;
+  arm_read(shared_.limits.header_timeout, "header");
+  bhttp::async_read_header(socket_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+}
+
+std::unique_ptr<HttpRequest> Session::head_request() {
+  auto& msg = parser_->get();
+  auto r = std::make_unique<HttpRequest>();
+  r->start = Clock::now();
+  r->method = std::string(msg.method_string());
+  r->target = std::string(msg.target());
+  r->path = r->target.substr(0, r->target.find('?'));
+  r->version = msg.version() == 10 ? 10 : 11;
+  r->remote = remote_;
+  r->connection = id_;
+  r->headers.reserve(8);
+  for (const auto& f : msg) {
+    std::string name(f.name_string());
+    for (char& c : name) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    r->headers.emplace_back(std::move(name), std::string(f.value()));
+  }
+  std::string_view id = r->header("x-request-id");
+  r->request_id = valid_client_request_id(id) ? std::string(id) : fresh_request_id();
+  return r;
+}
+
+void Session::on_header(beast::error_code ec) {
+  reading_ = false;
+  read_timer_.cancel();
+  if (ec) {
+    read_stopped_ = true;
+    if (read_timed_out_) {
+      shared_.handler.connection_event("header", 0);
+      // 408 only if part of a request arrived (the idle wait saw at least one byte).
+      HttpResponse r = plain_error(408, "Request Timeout");
+      return refuse(std::move(r));
+    }
+    if (ec == bhttp::error::header_limit) return refuse(plain_error(431, "Request Header Fields Too Large"));
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::error::operation_aborted) {
+      if (slots_.empty()) close();
+      return;
+    }
+    return refuse(plain_error(400, "Bad Request"));
+  }
+  pending_ = head_request();
+  if (parser_->get().target().size() > shared_.limits.max_uri_bytes) {
+    read_stopped_ = true;
+    return refuse(plain_error(414, "URI Too Long"));
+  }
+  uint64_t body_limit = shared_.limits.max_body_bytes;
+  if (auto early = shared_.handler.precheck(*pending_, body_limit)) {
+    // Refused before the body: the body (if any) is not read, so the connection cannot be reused
+    // unless there is none.
+    bool has_body = parser_->chunked() || (parser_->content_length() && *parser_->content_length() > 0);
+    if (has_body) {
+      read_stopped_ = true;
+      early->close = true;
+    }
+    if (!has_body) {
+      // Keep the connection: the request is complete.
+      finish_reading();
+      uint64_t seq = first_seq_ + slots_.size();
+      slots_.push_back(Slot{std::move(pending_), false, {}});
+      complete(seq, std::move(*early));
+      return wait_for_request();
+    }
+    return refuse(std::move(*early));
+  }
+  if (auto len = parser_->content_length(); len && *len > body_limit) {
+    read_stopped_ = true;
+    return refuse(plain_error(413, "request body larger than " + std::to_string(body_limit) + " bytes"));
+  }
+  parser_->body_limit(body_limit);
+  std::string_view expect = pending_->header("expect");
+  if (!expect.empty() && iequals(expect, "100-continue") && pending_->version == 11 && slots_.empty() && !writing_) {
+    // Validated: ask for the body (only when no response is being written, to keep the order).
+    writing_ = true;
+    static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    asio::async_write(socket_, asio::buffer(kContinue), [self = shared_from_this()](beast::error_code wec, size_t) {
+      self->writing_ = false;
+      if (wec) {
+        self->read_stopped_ = true;
+        self->close();
+        return;
+      }
+      self->read_body();
+      self->write_next();
+    });
+    return;
+  }
+  read_body();
+}
+
+void Session::read_body() {
+  if (parser_->is_done()) return on_body({});
+  reading_ = true;
+  arm_read(shared_.limits.body_timeout, "body");
+  bhttp::async_read(socket_, buffer_, *parser_,
+                    [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
+}
+
+void Session::on_body(beast::error_code ec) {
+  reading_ = false;
+  read_timer_.cancel();
+  if (ec) {
+    read_stopped_ = true;
+    if (read_timed_out_) {
+      shared_.handler.connection_event("body", 0);
+      return refuse(plain_error(408, "Request Timeout"));
+    }
+    if (ec == bhttp::error::body_limit) {
+      uint64_t limit = shared_.limits.max_body_bytes;
+      return refuse(plain_error(413, "request body larger than " + std::to_string(limit) + " bytes"));
+    }
+    if (ec == bhttp::error::partial_message || ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::error::operation_aborted) {
+      if (slots_.empty()) close();
+      return;
+    }
+    return refuse(plain_error(400, "Bad Request"));
+  }
+  dispatch();
+}
+
+void Session::finish_reading() {
+  if (!parser_->keep_alive()) read_stopped_ = true;
+}
+
+void Session::dispatch() {
+  finish_reading();
+  pending_->body = parser_->release().body();
+  pending_->body.reserve(pending_->body.size() + kBodyPadding);
+  parser_.reset();
+  uint64_t seq = first_seq_ + slots_.size();
+  slots_.push_back(Slot{nullptr, false, {}});
+  HttpRequest* raw = pending_.get();
+  slots_.back().request = std::move(pending_);
+  // The handler takes the request (headers, body); the slot keeps what completed() needs.
+  auto req = std::make_unique<HttpRequest>(std::move(*raw));
+  raw->method = req->method;
+  raw->target = req->target;
+  raw->path = req->path;
+  raw->request_id = req->request_id;
+  raw->remote = req->remote;
+  raw->connection = req->connection;
+  raw->start = req->start;
+  raw->version = req->version;
+  auto executor = socket_.get_executor();
+  shared_.handler.handle(std::move(req), [self = shared_from_this(), seq, executor](HttpResponse&& r) {
+    asio::post(executor, [self, seq, r = std::move(r)]() mutable { self->complete(seq, std::move(r)); });
+  });
+  wait_for_request();
+}
+
+void Session::refuse(HttpResponse r) {
+  read_stopped_ = true;
+  r.close = true;
+  if (!pending_) {
+    // The head was not parsed: a request that exists only for the log.
+    pending_ = std::make_unique<HttpRequest>();
+    pending_->start = Clock::now();
+    pending_->remote = remote_;
+    pending_->connection = id_;
+    pending_->request_id = fresh_request_id();
+  }
+  uint64_t seq = first_seq_ + slots_.size();
+  slots_.push_back(Slot{std::move(pending_), false, {}});
+  parser_.reset();
+  complete(seq, std::move(r));
+}
+
+void Session::complete(uint64_t seq, HttpResponse&& r) {
+  if (seq < first_seq_ || seq - first_seq_ >= slots_.size()) return;
+  Slot& s = slots_[seq - first_seq_];
+  s.response = std::move(r);
+  s.ready = true;
+  write_next();
+}
+
+void Session::write_next() {
+  if (writing_ || slots_.empty() || !slots_.front().ready) return;
+  Slot& s = slots_.front();
+  // The last response of a connection that reads no more (Connection: close, HTTP/1.0 without
+  // keep-alive, a refused request, a half-closed client) closes it; so does draining.
+  bool close = s.response.close || shared_.draining.load() || (read_stopped_ && slots_.size() == 1);
+  close_after_write_ = close;
+  out_ = serialize(s.response, s.request->request_id, close, s.request->version);
+  writing_ = true;
+  write_timer_.expires_after(shared_.limits.write_timeout);
+  write_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec) return;
+    self->shared_.handler.connection_event("write", 0);
+    self->close();
+  });
+  asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](beast::error_code ec, size_t n) {
+    self->writing_ = false;
+    self->write_timer_.cancel();
+    Slot done = std::move(self->slots_.front());
+    self->slots_.pop_front();
+    ++self->first_seq_;
+    self->shared_.handler.completed(*done.request, done.response, ec ? 0 : n);
+    if (ec || self->close_after_write_) {
+      self->read_stopped_ = true;
+      self->close();
+      return;
+    }
+    self->write_next();
+    if (!self->reading_ && !self->read_stopped_) self->wait_for_request();
+    if (self->read_stopped_ && self->slots_.empty() && !self->writing_) self->close();
+  });
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Shared shared;
+  std::vector<std::unique_ptr<IoThread>> threads;
+  uint16_t port = 0;
+  Impl(HttpHandler& h, HttpLimits l) : shared{h, l} {}
+};
+
+HttpServer::HttpServer(HttpHandler& handler, HttpLimits limits, int io_threads)
+    : impl_(std::make_unique<Impl>(handler, limits)) {
+  for (int i = 0; i < std::max(1, io_threads); ++i) {
+    impl_->threads.push_back(std::make_unique<IoThread>());
+    impl_->threads.back()->shared = &impl_->shared;
+  }
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+Status HttpServer::listen(const std::string& host, uint16_t port) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return Error(Error::Code::kInvalidArgument, "serve: --host " + host + " is not an IP address");
+  for (auto& t : impl_->threads) {
+    tcp::endpoint ep(address, port);
+    t->acceptor.emplace(t->ctx);
+    t->acceptor->open(ep.protocol(), ec);
+    if (!ec) t->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) {
+      int one = 1;
+      if (setsockopt(t->acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+        ec.assign(errno, boost::system::system_category());
+    }
+    if (!ec) t->acceptor->bind(ep, ec);
+    if (!ec) t->acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return Error(Error::Code::kIo, "serve: cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                                         ec.message());
+    // Port 0: the first listener's port is bound by the others too.
+    if (port == 0) port = t->acceptor->local_endpoint().port();
+  }
+  impl_->port = port;
+  return {};
+}
+
+uint16_t HttpServer::port() const { return impl_->port; }
+
+void HttpServer::start() {
+  for (auto& t : impl_->threads) {
+    t->accept();
+    IoThread* raw = t.get();
+    t->thread = std::thread([raw] {
+      auto guard = asio::make_work_guard(raw->ctx);
+      raw->ctx.run();
+    });
+  }
+}
+
+void HttpServer::stop_accepting() {
+  impl_->shared.draining.store(true);
+  for (auto& t : impl_->threads) {
+    IoThread* raw = t.get();
+    asio::post(raw->ctx, [raw] {
+      boost::system::error_code ec;
+      if (raw->acceptor) raw->acceptor->close(ec);
+      for (auto& w : raw->sessions)
+        if (auto s = w.lock()) s->close_if_idle();
+    });
+  }
+}
+
+size_t HttpServer::active_connections() const { return impl_->shared.connections.load(); }
+
+void HttpServer::stop() {
+  for (auto& t : impl_->threads) {
+    if (!t->thread.joinable()) continue;
+    IoThread* raw = t.get();
+    asio::post(raw->ctx, [raw] {
+      boost::system::error_code ec;
+      if (raw->acceptor) raw->acceptor->close(ec);
+      for (auto& w : raw->sessions)
+        if (auto s = w.lock()) s->close();
+    });
+  }
+  for (auto& t : impl_->threads) {
+    if (!t->thread.joinable()) continue;
+    // Let the closes run, then end the loop.
+    asio::post(t->ctx, [raw = t.get()] { raw->ctx.stop(); });
+    t->thread.join();
+  }
+}
+
+}  // namespace torchless::serve
