@@ -52,7 +52,7 @@ ModelQueue* Scheduler::add_queue(const Engine* engine, BatchingConfig config,
 Admission Scheduler::submit(ModelQueue* q, std::unique_ptr<Job>& job) {
   {
     std::lock_guard lock(mu_);
-    if (draining_ || stopping_) return Admission::kDraining;
+    if (closed_) return Admission::kDraining;
     if (q->jobs_.size() >= q->config_.max_queue_size) return Admission::kFull;
     job->enqueued = Clock::now();
     if (q->config_.queue_timeout_us > 0)
@@ -267,6 +267,7 @@ void Scheduler::fail_queued() {
   std::vector<std::unique_ptr<Job>> failed;
   {
     std::lock_guard lock(mu_);
+    closed_ = true;
     for (auto& q : queues_) {
       for (auto& j : q->jobs_) failed.push_back(std::move(j));
       q->jobs_.clear();

@@ -1,8 +1,8 @@
 // src/serve/batcher.h — dynamic batching (specs/serving.md 5): one queue per model version, a
 // pool of inference workers shared by all queues.
 //
-// Admission (an I/O thread) appends a Job or refuses it at once (queue full: 429; draining:
-// 503). A free worker serves the queue whose oldest job has waited longest (among those
+// Admission (an I/O thread) appends a Job or refuses it at once (queue full: 429; past the
+// drain deadline: 503). A free worker serves the queue whose oldest job has waited longest (among those
 // below their `instances` cap), takes jobs of the head's batch key in FIFO order while the
 // rows fit `max_batch_size`, and launches when the batch is full, has reached a preferred
 // size with nothing more of its key queued, the head's delay has expired, or the server is
@@ -105,11 +105,11 @@ class Scheduler {
   // caller still owns it and answers 429 / 503 itself.
   Admission submit(ModelQueue* queue, std::unique_ptr<Job>& job);
 
-  // Draining: no more admissions, batch delays count as expired.
+  // Draining: batch delays count as expired (requests still read are admitted and served).
   void drain();
   // Waits until nothing is queued or executing, or until `deadline`; true when idle.
   bool wait_idle(Clock::time_point deadline);
-  // Fails every queued job with kDraining (at the drain deadline).
+  // At the drain deadline: no more admissions, every queued job fails with kDraining.
   void fail_queued();
   // Joins the workers (queued jobs are failed first).
   void stop();
@@ -126,7 +126,7 @@ class Scheduler {
   std::vector<std::thread> workers_;
   int running_ = 0;  // executions in progress
   size_t queued_ = 0;
-  bool draining_ = false, stopping_ = false;
+  bool draining_ = false, closed_ = false, stopping_ = false;
 };
 
 }  // namespace torchless::serve

@@ -17,6 +17,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <ctime>
@@ -346,6 +347,11 @@ std::unique_ptr<HttpRequest> Session::head_request() {
   }
   std::string_view id = r->header("x-request-id");
   r->request_id = valid_client_request_id(id) ? std::string(id) : fresh_request_id();
+  // traceparent: "00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>"
+  std::string_view tp = r->header("traceparent");
+  if (tp.size() >= 55 && tp[2] == '-' && tp[35] == '-' &&
+      std::all_of(tp.begin() + 3, tp.begin() + 35, [](char c) { return isxdigit(static_cast<unsigned char>(c)); }))
+    r->trace_id = std::string(tp.substr(3, 32));
   return r;
 }
 
@@ -455,6 +461,7 @@ void Session::finish_reading() {
 void Session::dispatch() {
   finish_reading();
   pending_->body = parser_->release().body();
+  pending_->bytes_in = pending_->body.size();
   pending_->body.reserve(pending_->body.size() + kBodyPadding);
   parser_.reset();
   uint64_t seq = first_seq_ + slots_.size();
@@ -471,6 +478,8 @@ void Session::dispatch() {
   raw->connection = req->connection;
   raw->start = req->start;
   raw->version = req->version;
+  raw->bytes_in = req->bytes_in;
+  raw->trace_id = req->trace_id;
   auto executor = socket_.get_executor();
   shared_.handler.handle(std::move(req), [self = shared_from_this(), seq, executor](HttpResponse&& r) {
     asio::post(executor, [self, seq, r = std::move(r)]() mutable { self->complete(seq, std::move(r)); });

@@ -45,7 +45,9 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;     // capacity includes simdjson's padding
   std::string request_id;
+  std::string trace_id;  // from a W3C traceparent header, for the log
   std::string remote;   // "ip:port"
+  uint64_t bytes_in = 0; // body bytes
   uint64_t connection = 0;
   std::chrono::steady_clock::time_point start;
   int version = 11;     // 10 or 11

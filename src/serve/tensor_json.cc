@@ -197,6 +197,83 @@ Result<Tensor> make_tensor(DType dtype, std::vector<int64_t> shape) {
   return Tensor::contiguous_over(std::move(s), dtype, std::move(shape));
 }
 
+namespace {
+
+// Element i of a contiguous tensor as JSON.
+template <class T>
+void write_values(JsonWriter& w, const T* v, int64_t n, F32Style style) {
+  for (int64_t i = 0; i < n; ++i) {
+    if constexpr (std::is_same_v<T, float>)
+      w.number_f32(v[i], style);
+    else if constexpr (std::is_same_v<T, double>)
+      w.number(v[i]);
+    else if constexpr (std::is_same_v<T, bool>)
+      w.boolean(v[i]);
+    else
+      w.number(v[i]);
+  }
+}
+
+void write_half_values(JsonWriter& w, const uint16_t* v, int64_t n, bool bf16) {
+  for (int64_t i = 0; i < n; ++i) w.number(static_cast<double>(bf16 ? bf16_to_float(v[i]) : half_to_float(v[i])));
+}
+
+void write_run(JsonWriter& w, const std::byte* p, DType t, int64_t n, F32Style style) {
+  switch (t) {
+    case DType::kFloat32: return write_values(w, reinterpret_cast<const float*>(p), n, style);
+    case DType::kFloat64: return write_values(w, reinterpret_cast<const double*>(p), n, style);
+    case DType::kFloat16: return write_half_values(w, reinterpret_cast<const uint16_t*>(p), n, false);
+    case DType::kBFloat16: return write_half_values(w, reinterpret_cast<const uint16_t*>(p), n, true);
+    case DType::kInt8: return write_values(w, reinterpret_cast<const int8_t*>(p), n, style);
+    case DType::kUInt8: return write_values(w, reinterpret_cast<const uint8_t*>(p), n, style);
+    case DType::kInt16: return write_values(w, reinterpret_cast<const int16_t*>(p), n, style);
+    case DType::kUInt16: return write_values(w, reinterpret_cast<const uint16_t*>(p), n, style);
+    case DType::kInt32: return write_values(w, reinterpret_cast<const int32_t*>(p), n, style);
+    case DType::kUInt32: return write_values(w, reinterpret_cast<const uint32_t*>(p), n, style);
+    case DType::kInt64: return write_values(w, reinterpret_cast<const int64_t*>(p), n, style);
+    case DType::kUInt64: return write_values(w, reinterpret_cast<const uint64_t*>(p), n, style);
+    case DType::kBool: return write_values(w, reinterpret_cast<const bool*>(p), n, style);
+    default:
+      for (int64_t i = 0; i < n; ++i) w.null();
+  }
+}
+
+// Dimension d of a nested write: rows of the innermost dimension are written in one run.
+void write_nested(JsonWriter& w, const std::byte*& p, DType t, std::span<const int64_t> shape, size_t d, F32Style style) {
+  w.begin_array();
+  if (d + 1 == shape.size()) {
+    write_run(w, p, t, shape[d], style);
+    p += static_cast<size_t>(shape[d]) * dtype_size(t);
+  } else {
+    for (int64_t i = 0; i < shape[d]; ++i) write_nested(w, p, t, shape, d + 1, style);
+  }
+  w.end_array();
+}
+
+}  // namespace
+
+void write_tensor_json(JsonWriter& w, const Tensor& t, bool nested, F32Style style) {
+  Tensor c = t;
+  if (!t.is_contiguous()) {
+    auto r = t.contiguous();
+    if (!r) {
+      w.null();
+      return;
+    }
+    c = std::move(r).value();
+  }
+  const std::byte* p = c.data();
+  if (!nested) {
+    w.begin_array();
+    write_run(w, p, c.dtype(), c.numel(), style);
+    w.end_array();
+  } else if (c.ndim() == 0) {
+    write_run(w, p, c.dtype(), 1, style);
+  } else {
+    write_nested(w, p, c.dtype(), c.shape(), 0, style);
+  }
+}
+
 simdjson::dom::parser& thread_parser(size_t max_depth) {
   thread_local std::unique_ptr<simdjson::dom::parser> parser;
   thread_local size_t depth = 0;

@@ -1,4 +1,5 @@
-// src/serve/tensor_json.h — JSON numbers into typed tensors (simdjson DOM, parsed in place).
+// src/serve/tensor_json.h — JSON numbers into typed tensors (simdjson DOM, parsed in place),
+// and tensors back into JSON.
 //
 // Both protocols send tensors as JSON arrays, flat (row-major) or nested to the full rank.
 // Each element is parsed by simdjson to a correctly rounded double (or an exact integer) and
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "serve/json_writer.h"
 #include "torchless/dtype.h"
 #include "torchless/tensor.h"
 
@@ -41,6 +43,11 @@ bool fill_tensor(simdjson::dom::array data, DType dtype, std::span<const int64_t
 
 // A new contiguous tensor of `shape` (numel checked by the caller against the request limit).
 Result<Tensor> make_tensor(DType dtype, std::vector<int64_t> shape);
+
+// Writes a tensor's values: nested like tensor.tolist() (a 0-d tensor is its one value) or
+// flat. FP32 per `style`, FP64 and FP16 as Python's repr of the double, integers exactly, BOOL
+// as true/false; NaN and infinities as null (JsonWriter::nonfinite() counts them).
+void write_tensor_json(JsonWriter& w, const Tensor& t, bool nested, F32Style style);
 
 // A thread's reusable simdjson parser, limited to `max_depth` levels of nesting.
 simdjson::dom::parser& thread_parser(size_t max_depth);

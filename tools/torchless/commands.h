@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "torchless/error.h"
+#include "torchless/serve.h"
 
 namespace torchless::cli {
 
@@ -70,6 +71,26 @@ struct CheckpointArgs {
   bool json = false;
 };
 int checkpoint(const CheckpointArgs& args);
+
+// `serve`: the options of the library's ServeOptions, plus the flags that are "unset" by default
+// (-1) and durations written as "5", "5s" or "500ms".
+struct ServeArgs {
+  ServeOptions options;
+  int max_batch_size = -1, threads_per_instance = -1;
+  int64_t max_queue_delay_us = -1, max_queue_size = -1, queue_timeout_us = -1;
+  std::string shutdown_delay = "0", drain_timeout = "25";
+  std::string header_timeout = "10", body_timeout = "30", idle_timeout = "65", write_timeout = "30";
+  std::string exit_on_error = "true";
+};
+int serve(ServeArgs& args);
+
+struct HealthcheckArgs {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  double timeout = 2;
+};
+// GET /v2/health/live: exit 0 when it answers 200, else 1 (the container HEALTHCHECK).
+int healthcheck(const HealthcheckArgs& args);
 
 // "torchless: error [corrupt]: <message>" on stderr; returns 1.
 int report(const Error& e);

@@ -72,6 +72,62 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   run_cmd->add_flag("--print", run_args.print, "also print each output's values (up to 64) and argmax per row");
 
+  ServeArgs serve_args;
+  torchless::ServeOptions& so = serve_args.options;
+  auto* serve_cmd = app.add_subcommand("serve", "Serve models over HTTP: POST /predict, KServe v2, /metrics, /docs");
+  serve_cmd->add_option("MODEL_OR_REPOSITORY", so.repository, "a model repository, one model folder, or an .onnx file")
+      ->required();
+  serve_cmd->add_option("--host", so.host, "address to listen on (default 127.0.0.1; 0.0.0.0 in containers)");
+  serve_cmd->add_option("--port", so.port, "TCP port (default 8080; 0 picks a free one)");
+  serve_cmd->add_option("--threads", so.threads, "inference workers (default: CPUs of the quota minus HTTP threads)")
+      ->check(CLI::NonNegativeNumber);
+  serve_cmd->add_option("--http-threads", so.http_threads, "HTTP I/O threads (default max(1, CPUs/4))")
+      ->check(CLI::NonNegativeNumber);
+  serve_cmd->add_option("--model-name", so.model_name, "served name of a single file or model folder");
+  serve_cmd->add_option("--predict-model", so.predict_model, "the model behind POST /predict");
+  serve_cmd->add_option("--max-batch-size", serve_args.max_batch_size, "rows per execution (0: no batching)")
+      ->check(CLI::NonNegativeNumber);
+  serve_cmd->add_option("--max-queue-delay-us", serve_args.max_queue_delay_us, "longest wait for a batch to fill")
+      ->check(CLI::NonNegativeNumber);
+  serve_cmd->add_option("--max-queue-size", serve_args.max_queue_size, "queued requests per model before 429")
+      ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--queue-timeout-us", serve_args.queue_timeout_us, "queue wait before 503 (0: off)")
+      ->check(CLI::NonNegativeNumber);
+  serve_cmd->add_option("--threads-per-instance", serve_args.threads_per_instance, "intra-op threads per execution")
+      ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--preprocess", so.preprocess, "imagenet: Resize(256) CenterCrop(224) ToTensor Normalize")
+      ->check(CLI::IsMember({"imagenet"}));
+  serve_cmd->add_option("--labels", so.labels, "class names, one per line: /predict answers the argmax's name");
+  serve_cmd->add_option("--exit-on-error", serve_args.exit_on_error, "true: a model that fails to load stops start-up")
+      ->check(CLI::IsMember({"true", "false"}));
+  serve_cmd->add_option("--access-log", so.access_log, "json | text | off (default json, on stdout)")
+      ->check(CLI::IsMember({"json", "text", "off"}));
+  serve_cmd->add_flag("--log-probes", so.log_probes, "also log health and metrics requests");
+  serve_cmd->add_option("--shutdown-delay", serve_args.shutdown_delay, "SIGTERM: seconds of readiness 503 before closing");
+  serve_cmd->add_option("--drain-timeout", serve_args.drain_timeout, "SIGTERM: seconds to finish queued requests");
+  serve_cmd->add_option("--max-connections", so.max_connections, "open connections before 503")
+      ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--max-body-bytes", so.max_body_bytes, "JSON / binary request bodies (413 beyond)")
+      ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--max-multipart-bytes", so.max_multipart_bytes, "multipart request bodies (413 beyond)")
+      ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--max-tensor-elements", so.max_tensor_elements, "elements of all inputs of a request")
+      ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--max-image-pixels", so.max_image_pixels, "width x height of an image, from its header")
+      ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--pipeline-depth", so.pipeline_depth, "requests read ahead per connection")
+      ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--header-timeout", serve_args.header_timeout, "seconds to receive a request header (408)");
+  serve_cmd->add_option("--body-timeout", serve_args.body_timeout, "seconds to receive a request body (408)");
+  serve_cmd->add_option("--idle-timeout", serve_args.idle_timeout, "seconds a keep-alive connection may idle");
+  serve_cmd->add_option("--write-timeout", serve_args.write_timeout, "seconds without write progress (slow reader)");
+
+  HealthcheckArgs health_args;
+  auto* health_cmd = app.add_subcommand("healthcheck", "Exit 0 if a local server answers GET /v2/health/live");
+  health_cmd->add_option("--host", health_args.host, "server address (default 127.0.0.1)");
+  health_cmd->add_option("--port", health_args.port, "server port (default 8080)");
+  health_cmd->add_option("--timeout", health_args.timeout, "seconds (default 2)");
+
   CheckpointArgs checkpoint_args;
   auto* checkpoint_cmd = app.add_subcommand("checkpoint", "List, find the latest or prune a checkpoint directory");
   checkpoint_cmd->add_option("ACTION", checkpoint_args.action, "list | latest | prune")
@@ -94,6 +150,8 @@ int main(int argc, char** argv) {
   if (*load_cmd) return bench_load(load_args);
   if (*infer_cmd) return bench_infer(infer_args);
   if (*run_cmd) return run(run_args);
+  if (*serve_cmd) return serve(serve_args);
+  if (*health_cmd) return healthcheck(health_args);
   if (*checkpoint_cmd) return checkpoint(checkpoint_args);
   return 2;
 }
