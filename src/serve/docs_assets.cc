@@ -11,6 +11,8 @@ extern const unsigned char docs_js[];
 extern const std::size_t docs_js_size;
 extern const unsigned char docs_css[];
 extern const std::size_t docs_css_size;
+extern const unsigned char favicon_png[];
+extern const std::size_t favicon_png_size;
 }  // namespace docs_data
 
 namespace {
@@ -25,6 +27,7 @@ std::span<const DocsAsset> docs_assets() {
       {"/docs", "text/html; charset=utf-8", bytes(docs_data::index_html, docs_data::index_html_size)},
       {"/docs/assets/docs.js", "text/javascript; charset=utf-8", bytes(docs_data::docs_js, docs_data::docs_js_size)},
       {"/docs/assets/docs.css", "text/css; charset=utf-8", bytes(docs_data::docs_css, docs_data::docs_css_size)},
+      {"/docs/assets/favicon.png", "image/png", bytes(docs_data::favicon_png, docs_data::favicon_png_size)},
   };
   return kAssets;
 }

@@ -1,5 +1,5 @@
 // src/serve/docs_assets.h — the files of the /docs page (src/serve/docs: index.html, docs.js,
-// docs.css), compiled into the binary by cmake/embed.cmake (specs/serving.md 6.8). The server sends
+// docs.css, favicon.png), compiled into the binary by cmake/embed.cmake (specs/serving.md 6.8). The server sends
 // them with `Content-Security-Policy: default-src 'self'`; the page renders GET /openapi.json.
 #pragma once
 
