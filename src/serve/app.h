@@ -3,6 +3,7 @@
 // operational routes (app.cc) and the metrics/log of every request.
 #pragma once
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <atomic>

@@ -6,6 +6,7 @@
 #include "serve/datatype.h"
 #include "serve/json_writer.h"
 #include "serve/openapi.h"
+#include "serve/tensor_json.h"
 
 namespace torchless::serve {
 

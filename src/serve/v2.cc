@@ -6,6 +6,7 @@
 // binary framing (Inference-Header-Content-Length and each binary_data_size). Binary inputs
 // are views into the request body when aligned. The response is serialised on the worker
 // that ran the batch: JSON, or JSON + raw blobs when binary outputs are asked for.
+#include <charconv>
 #include <cstring>
 
 #include "serve/app.h"
@@ -78,6 +79,10 @@ struct ParsedRequest {
   uint64_t timeout_us = 0;
 };
 
+// The array of an element known to be one (a copy: range-for over value_unsafe() of a
+// temporary result would dangle).
+simdjson::dom::array as_array(element e) { return e.get_array().value_unsafe(); }
+
 std::optional<Refusal> refuse(int status, std::string message) { return Refusal{status, std::move(message)}; }
 
 // Reads an optional bool / unsigned parameter of a "parameters" object.
@@ -146,7 +151,7 @@ std::optional<Refusal> InferParser::parse_input(element in, ParsedRequest& out) 
   if (obj["shape"].get(shape_e) || shape_e.type() != element_type::ARRAY)
     return refuse(400, "input " + sname + " has no \"shape\" array");
   std::vector<int64_t> shape;
-  for (element d : shape_e.get_array().value_unsafe()) {
+  for (element d : as_array(shape_e)) {
     int64_t v;
     if (d.get(v) || v < 0) return refuse(400, "input " + sname + ": shape must hold non-negative integers");
     if (v > (int64_t{1} << 40)) return refuse(413, "input " + sname + ": dimension " + std::to_string(v) + " is too large");
@@ -213,7 +218,7 @@ std::optional<Refusal> InferParser::parse_input(element in, ParsedRequest& out) 
     out.images.clear();
     if (has_data) {
       if (data_e.type() != element_type::ARRAY) return refuse(400, "input " + sname + ": data must be an array");
-      for (element e : data_e.get_array().value_unsafe()) {
+      for (element e : as_array(data_e)) {
         std::string_view b64;
         if (e.get(b64)) return refuse(400, "input " + sname + ": BYTES elements must be base64 strings");
         std::string file;
@@ -266,7 +271,7 @@ std::optional<Refusal> InferParser::parse_input(element in, ParsedRequest& out) 
     if (!r) return refuse(503, "out of memory");
     t = std::move(r).value();
     JsonTensorError err;
-    if (numel > 0 && !fill_tensor(data_e.get_array().value_unsafe(), s.dtype, shape, t.storage().mutable_data(), err)) {
+    if (numel > 0 && !fill_tensor(as_array(data_e), s.dtype, shape, t.storage().mutable_data(), err)) {
       if (err.kind == JsonTensorError::kShape)
         return refuse(400, "input " + sname + ": data does not hold " + std::to_string(numel) +
                                " elements laid out flat or nested as " + shape_string(shape));
@@ -315,12 +320,12 @@ std::optional<Refusal> InferParser::parse(ParsedRequest& out, const std::shared_
     if (auto r = uint_param(e, "timeout", out.timeout_us, present)) return r;
   }
   element inputs;
-  if (obj["inputs"].get(inputs) || inputs.type() != element_type::ARRAY || inputs.get_array().value_unsafe().size() == 0)
+  if (obj["inputs"].get(inputs) || inputs.type() != element_type::ARRAY || as_array(inputs).size() == 0)
     return refuse(400, "inputs must be a non-empty array");
-  if (inputs.get_array().value_unsafe().size() > kMaxTensors) return refuse(400, "more than 64 inputs");
+  if (as_array(inputs).size() > kMaxTensors) return refuse(400, "more than 64 inputs");
   out.inputs.assign(m_.inputs.size(), Tensor());
   seen_.assign(m_.inputs.size(), false);
-  for (element in : inputs.get_array().value_unsafe())
+  for (element in : as_array(inputs))
     if (auto r = parse_input(in, out)) return r;
   if (binary_at_ != body.size())
     return refuse(400, "the binary data sizes add up to " + std::to_string(binary_at_ - header_len_) + " bytes, the body has " +
@@ -338,9 +343,9 @@ std::optional<Refusal> InferParser::parse(ParsedRequest& out, const std::shared_
   element outputs;
   if (!obj["outputs"].get(outputs)) {
     if (outputs.type() != element_type::ARRAY) return refuse(400, "outputs must be an array");
-    if (outputs.get_array().value_unsafe().size() > kMaxTensors) return refuse(400, "more than 64 outputs requested");
+    if (as_array(outputs).size() > kMaxTensors) return refuse(400, "more than 64 outputs requested");
     std::vector<bool> picked(m_.outputs.size(), false);
-    for (element o : outputs.get_array().value_unsafe()) {
+    for (element o : as_array(outputs)) {
       std::string_view name;
       if (o.type() != element_type::OBJECT || o.get_object().value_unsafe()["name"].get(name))
         return refuse(400, "each requested output needs a \"name\"");
