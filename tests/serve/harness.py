@@ -2,7 +2,7 @@
 by the real tools, and a check counter that prints the final `N passed, N failed` line.
 
     from harness import Checks, Server, make_models
-    models = make_models(work)                     # mlp / resnet18 / ... via ../shared/bench/gen_models.py
+    models = make_models(work)                     # mlp, resnet18, ... (../shared/bench/gen_models.py)
     with Server(cli, [models / "mlp.onnx"]) as s:  # picks a free port, waits for readiness
         r = s.post("/predict", json={"values": [...]})
 """
@@ -46,13 +46,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-def make_models(work, names=("mlp",)):
-    """The benchmark models (ONNX opset 13 with dynamic batch, TorchScript twin, input and PyTorch
-    output .npy), written by the shared generator into work/models once."""
+def make_models(work):
+    """The benchmark models (mlp, mnist_cnn, srcnn, resnet18, mobilenet_v2, tiny_encoder: ONNX
+    opset 13 with dynamic batch, a TorchScript twin, an input and PyTorch's output as .npy),
+    written by the shared generator into work/models once."""
     out = Path(work) / "models"
-    if not all((out / f"{n}.onnx").exists() for n in names):
+    if not (out / "models.json").exists():
         out.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["/usr/bin/python3", str(BENCH / "gen_models.py"), str(out), "--models", *names],
+        subprocess.run(["/usr/bin/python3", str(BENCH / "gen_models.py"), str(out)],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return out
 
