@@ -365,8 +365,9 @@ void App::submit(Submission s, Responder respond) {
     v->m.queue_seconds->observe(static_cast<double>(r.queue_us) * 1e-6);
     respond(std::move(resp));
   };
-  switch (scheduler_.submit(v->queue, s.job)) {
+  switch (scheduler_.submit(v->queue, s.job, false)) {
     case Admission::kQueued:
+      once_per_round([](void* sched) { static_cast<Scheduler*>(sched)->wake(); }, &scheduler_);
       return;
     case Admission::kFull: {
       v->m.fail_rejected->inc();

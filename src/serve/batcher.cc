@@ -49,7 +49,7 @@ ModelQueue* Scheduler::add_queue(const Engine* engine, BatchingConfig config,
   return queues_.back().get();
 }
 
-Admission Scheduler::submit(ModelQueue* q, std::unique_ptr<Job>& job) {
+Admission Scheduler::submit(ModelQueue* q, std::unique_ptr<Job>& job, bool wake) {
   {
     std::lock_guard lock(mu_);
     if (closed_) return Admission::kDraining;
@@ -61,7 +61,7 @@ Admission Scheduler::submit(ModelQueue* q, std::unique_ptr<Job>& job) {
     q->pending_.fetch_add(1, std::memory_order_relaxed);
     ++queued_;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
   return Admission::kQueued;
 }
 
@@ -152,6 +152,8 @@ void Scheduler::worker_loop() {
         cv_.wait_until(lock, wake);
       continue;
     }
+    // More queued work (another model, or more than one batch): wake another worker for it.
+    if (queued_ > 0) cv_.notify_one();
     lock.unlock();
     execute(q, batch, gather);
     batch.clear();

@@ -103,7 +103,10 @@ class Scheduler {
   ModelQueue* add_queue(const Engine* engine, BatchingConfig config, std::function<void(const ExecStats&)> on_exec);
   // Admits a job (sets its `enqueued` time). On kFull / kDraining the job is not taken: the
   // caller still owns it and answers 429 / 503 itself.
-  Admission submit(ModelQueue* queue, std::unique_ptr<Job>& job);
+  // With wake == false the workers are not woken: the caller calls wake() later (once for a
+  // round of submissions).
+  Admission submit(ModelQueue* queue, std::unique_ptr<Job>& job, bool wake = true);
+  void wake() { cv_.notify_one(); }
 
   // Draining: batch delays count as expired (requests still read are admitted and served).
   void drain();

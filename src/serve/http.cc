@@ -148,6 +148,8 @@ HttpResponse plain_error(int status, std::string detail) {
 }
 
 struct IoThread;
+thread_local IoThread* tl_io = nullptr;  // the I/O thread this is, if any
+thread_local std::vector<std::pair<void (*)(void*), void*>> tl_round;  // once_per_round() requests
 
 struct Shared {
   HttpHandler& handler;
@@ -547,6 +549,20 @@ void Session::write_next() {
 
 }  // namespace
 
+void once_per_round(void (*fn)(void*), void* arg) {
+  if (!tl_io) return fn(arg);
+  for (const auto& r : tl_round)
+    if (r.first == fn && r.second == arg) return;
+  if (tl_round.empty())
+    // Posted work runs after the completions already ready: the end of this round.
+    asio::post(tl_io->ctx, [] {
+      auto round = std::move(tl_round);
+      tl_round.clear();
+      for (const auto& r : round) r.first(r.second);
+    });
+  tl_round.emplace_back(fn, arg);
+}
+
 struct HttpServer::Impl {
   Shared shared;
   std::vector<std::unique_ptr<IoThread>> threads;
@@ -597,6 +613,7 @@ void HttpServer::start() {
     t->accept();
     IoThread* raw = t.get();
     t->thread = std::thread([raw] {
+      tl_io = raw;
       auto guard = asio::make_work_guard(raw->ctx);
       raw->ctx.run();
     });

@@ -114,6 +114,12 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
+// Runs fn(arg) once after the current round of ready events of this I/O thread, however often
+// it is asked for in that round; from any other thread, at once. The handlers use it to wake
+// the inference workers once per round of requests rather than once per request, so a burst
+// read from many connections becomes one batch.
+void once_per_round(void (*fn)(void*), void* arg);
+
 // "Thu, 03 Dec 2026 10:00:00 GMT" for the current second (cached per thread).
 std::string_view http_date();
 // The reason phrase of a status code ("Not Found").
