@@ -271,7 +271,16 @@ HttpResponse App::route_get(const HttpRequest& req) {
       if (p.action == "infer") return method_not_allowed(route);  // POST was handled before
       if (!get) return method_not_allowed(route);
       ModelRuntime* m = find_model(p.name);
-      if (!m) {
+      if (!m && p.action == "ready" && std::find(failed_.begin(), failed_.end(), p.name) != failed_.end()) {
+        r = json_response(503, "");  // a model that failed to load
+        JsonWriter w(r.body);
+        w.begin_object();
+        w.key("name");
+        w.string(p.name);
+        w.key("ready");
+        w.boolean(false);
+        w.end_object();
+      } else if (!m) {
         r = oip_error(404, "unknown model '" + escape(p.name, 64) + "'");
       } else if (!p.version.empty() && !m->version(p.version)) {
         r = oip_error(404, "unknown version '" + escape(p.version, 32) + "' of model '" + m->config.name + "'");

@@ -86,7 +86,8 @@ class App final : public HttpHandler {
   // Loads every model of the repository (in the calling thread), then reports ready.
   Status load();
   void set_ready(bool r) { ready_.store(r); }
-  bool ready() const { return ready_.load(); }
+  // Every configured model loaded and warmed up, and not draining.
+  bool ready() const { return ready_.load() && failed_.empty(); }
   void drain();  // readiness 503 and no more admissions
   Scheduler& scheduler() { return scheduler_; }
   const ServeOptions& options() const { return options_; }
@@ -130,6 +131,7 @@ class App final : public HttpHandler {
   std::vector<std::unique_ptr<ModelRuntime>> models_;
   std::map<std::string, ModelRuntime*, std::less<>> by_name_;
   ModelRuntime* predict_model_ = nullptr;
+  std::vector<std::string> failed_;  // models that did not load (--exit-on-error false)
   std::string openapi_;  // the document, built after load
   std::atomic<bool> ready_{false}, draining_{false};
   Registry registry_;

@@ -83,11 +83,13 @@ Status App::load() {
   if (!sources) return sources.error();
   CounterFamily& failures = registry_.counter("torchless_model_load_failures_total", "Model loads that failed.", {"model"});
   for (ModelSource& src : sources.value()) {
-    Status s = load_model(src);
+    const std::string name = src.config.name;
+    Status s = src.error ? Status(*src.error) : load_model(src);
     if (!s) {
-      failures.with({src.config.name}).inc();
+      failures.with({name}).inc();
       if (options_.exit_on_error) return s;
-      log_.event("error", s.error().to_string());
+      log_.event("error", "model " + name + " is not served: " + s.error().to_string());
+      failed_.push_back(name);
     }
   }
   if (models_.empty()) return Error(Error::Code::kInvalidArgument, "serve: no model could be loaded");

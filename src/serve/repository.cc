@@ -397,9 +397,17 @@ Result<std::vector<ModelSource>> scan_repository(const std::string& path, const 
   std::sort(folders.begin(), folders.end());
   for (const fs::path& f : folders) {
     auto src = scan_model(f, f.filename().string());
-    if (!src) return src.error();
-    if (auto s = apply_overrides(src.value(), o); !s) return s.error();
-    out.push_back(std::move(src).value());
+    Status s = src ? apply_overrides(src.value(), o) : Status(src.error());
+    if (s) {
+      out.push_back(std::move(src).value());
+      continue;
+    }
+    if (o.exit_on_error) return s.error();
+    ModelSource failed;  // reported not ready; the others are served
+    failed.folder = f.string();
+    failed.config.name = f.filename().string();
+    failed.error = s.error();
+    out.push_back(std::move(failed));
   }
   if (out.empty()) return config_error(path, "the repository has no model folders");
   return out;

@@ -70,6 +70,7 @@ struct ModelSource {
   ModelConfig config;
   std::vector<std::pair<int, std::string>> versions;  // (version, model file), ascending, per the policy
   std::vector<std::string> labels;        // read from labels_file, if any
+  std::optional<Error> error;             // the folder could not be read (only with exit_on_error off)
 };
 
 Result<ModelConfig> parse_model_config(const std::string& text, const std::string& path);
