@@ -7,7 +7,7 @@
 #
 # CLI is the torchless binary (default build/bin/torchless). The models come from gen_models.py
 # (in $BENCH_PEERS, default /work/shared/bench, with fastapi_peer.py), written to a temporary
-# directory (or taken from --models DIR). Every server is confined to cores 0-1 (taskset); wrk
+# directory (or taken from --models DIR; --work DIR keeps the logs and results.jsonl). Every server is confined to cores 0-1 (taskset); wrk
 # -t2 gets the other cores on a host with 4 or more, and shares 0-1 otherwise (the table says so).
 #
 # Parts (all by default):
@@ -394,8 +394,9 @@ if want torchless; then
     die "$cli has no 'serve' subcommand ('$cli serve --help' does not describe it)"
 fi
 
+own_work=0  # only a directory made here is removed at exit
 if [ -z "$work" ]; then
-  work=$(mktemp -d /tmp/serve_load.XXXXXX)
+  work=$(mktemp -d /tmp/serve_load.XXXXXX) own_work=1
 else
   mkdir -p "$work"
 fi
@@ -410,7 +411,7 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "${pid_of[$name]}" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "${pid_of[$name]}" 2>/dev/null || true
   done
-  if [ $keep -eq 0 ]; then rm -rf "$work"; else echo "serve_load: kept $work"; fi
+  if [ $keep -eq 0 ] && [ $own_work -eq 1 ]; then rm -rf "$work"; else echo "serve_load: files in $work"; fi
 }
 trap cleanup EXIT
 
