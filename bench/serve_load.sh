@@ -7,8 +7,9 @@
 #
 # CLI is the torchless binary (default build/bin/torchless). The models come from gen_models.py
 # (in $BENCH_PEERS, default /work/shared/bench, with fastapi_peer.py), written to a temporary
-# directory (or taken from --models DIR; --work DIR keeps the logs and results.jsonl). Every server is confined to cores 0-1 (taskset); wrk
-# -t2 gets the other cores on a host with 4 or more, and shares 0-1 otherwise (the table says so).
+# directory (or taken from --models DIR; --work DIR keeps the logs and results.jsonl). Every
+# server is confined to cores 0-1 (taskset); wrk -t2 gets the other cores on a host with 4 or
+# more, and shares 0-1 otherwise (the table says so).
 #
 # Parts (all by default):
 #   main      the MLP behind POST /predict: torchless (default settings, --predict-model mlp) and
