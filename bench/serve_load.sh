@@ -473,7 +473,10 @@ bench() {
   kill -0 "$pid" 2>/dev/null || die "$name is no longer running; its log ends: $(tail -n 5 "${log_of[$name]}")"
   [ "$part" = batching ] && read -r -a m0 <<<"$(py metrics "${url%%/v2/*}/metrics" resnet18)"
   before=$(py proc "$pid")
-  env "$@" "${wrk_cmd[@]}" -t2 -c"$conns" -d"${duration}s" --timeout 10s --latency -s "$here/$script" "$url" \
+  # wrk's default 2 s timeout for the MLP (specs/serving.md 9), 10 s for ResNet-18 queues
+  local timeout=()
+  case $part in batching|image) timeout=(--timeout 10s) ;; esac
+  env "$@" "${wrk_cmd[@]}" -t2 -c"$conns" -d"${duration}s" "${timeout[@]}" --latency -s "$here/$script" "$url" \
     >"$out" 2>&1 || die "wrk failed: $(cat "$out")"
   after=$(py proc "$pid")
   local extra=()
