@@ -26,8 +26,9 @@
 #             --preprocess imagenet --labels); the label is checked against torchvision first.
 #             Skipped with a note, not fatal, when the server cannot do it.
 # Table per part: requests/s, p50, p99, non-2xx, socket errors, server CPU seconds per 1,000
-# requests (/proc/PID/stat), peak RSS (VmHWM), and the torchless/FastAPI ratios. --quick: 5 s
-# runs, 1 repetition, 2 s warm-up (a smoke check). --json OUT writes every run and the summary.
+# requests (/proc/PID/stat), peak RSS (VmHWM), and the torchless/FastAPI ratios; for batching
+# also the average batch size and queue time from /metrics. --quick: 5 s runs (15 s for
+# ResNet-18), 1 repetition, 2 s warm-up (a smoke check). --json OUT writes every run and the summary.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -196,7 +197,7 @@ def cmd_make_bodies(models, work):
 def cmd_check_resnet(url, body, hdrlen, models):
     import numpy as np
     s, h, b = http(url, open(body, "rb").read(), {"Content-Type": "application/octet-stream",
-                                                   "Inference-Header-Content-Length": hdrlen}, timeout=60)
+                                                   "Inference-Header-Content-Length": hdrlen}, timeout=120)
     if s != 200:
         fail(f"POST {url} (v2 binary, 1x3x224x224) -> {s} {b[:300]!r}")
     n = int(h.get("Inference-Header-Content-Length", len(b)))
@@ -215,7 +216,7 @@ def cmd_check_image(url, img, label_file):
     b = "torchlessbench"
     body = (f'--{b}\r\nContent-Disposition: form-data; name="file"; filename="cat.jpg"\r\n'
             "Content-Type: image/jpeg\r\n\r\n").encode() + open(img, "rb").read() + f"\r\n--{b}--\r\n".encode()
-    s, _, r = http(url, body, {"Content-Type": "multipart/form-data; boundary=" + b}, timeout=60)
+    s, _, r = http(url, body, {"Content-Type": "multipart/form-data; boundary=" + b}, timeout=120)
     want = open(label_file).read().strip()
     if s != 200:
         fail(f"POST {url} (multipart JPEG) -> {s} {r[:300]!r}")
@@ -469,14 +470,21 @@ stop() {
 bench() {
   local name=$1 part=$2 server=$3 row=$4 conns=$5 rep=$6 url=$7 script=$8
   shift 8
-  local pid=${pid_of[$name]} before after m0=() m1=() out=$work/wrk.out
+  local pid=${pid_of[$name]} before after m0=() m1=() out=$work/wrk.out secs=$duration
   kill -0 "$pid" 2>/dev/null || die "$name is no longer running; its log ends: $(tail -n 5 "${log_of[$name]}")"
+  # ResNet-18: the requests of the previous run (or warm-up) still executing are finished first
+  # (one request waits behind them), and a run lasts at least 15 s (a batch can take seconds)
+  case $part in
+    batching) py check-resnet "$url" "$work/resnet18.bin" "$(cat "$work/resnet18.hdrlen")" "$models" >/dev/null ;;
+    image) py check-image "$url" "$work/cat.jpg" "$work/cat.label" >/dev/null ;;
+  esac
+  case $part in batching|image) [ "$secs" -ge 15 ] || secs=15 ;; esac
   [ "$part" = batching ] && read -r -a m0 <<<"$(py metrics "${url%%/v2/*}/metrics" resnet18)"
   before=$(py proc "$pid")
   # wrk's default 2 s timeout for the MLP (specs/serving.md 9), 10 s for ResNet-18 queues
   local timeout=()
   case $part in batching|image) timeout=(--timeout 10s) ;; esac
-  env "$@" "${wrk_cmd[@]}" -t2 -c"$conns" -d"${duration}s" "${timeout[@]}" --latency -s "$here/$script" "$url" \
+  env "$@" "${wrk_cmd[@]}" -t2 -c"$conns" -d"${secs}s" "${timeout[@]}" --latency -s "$here/$script" "$url" \
     >"$out" 2>&1 || die "wrk failed: $(cat "$out")"
   after=$(py proc "$pid")
   local extra=()
