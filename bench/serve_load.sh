@@ -406,8 +406,13 @@ results=$work/results.jsonl
 : >"$results"
 declare -A pid_of log_of
 
+reported=0
 cleanup() {
   local name
+  if [ $reported -eq 0 ] && [ -s "$results" ]; then  # a part failed: report the runs made so far
+    echo "serve_load: stopped early; the runs made so far:" >&2
+    py report "$results" "$meta" "$json_out" || true
+  fi
   for name in "${!pid_of[@]}"; do kill -TERM "${pid_of[$name]}" 2>/dev/null || true; done
   for name in "${!pid_of[@]}"; do
     for _ in $(seq 50); do kill -0 "${pid_of[$name]}" 2>/dev/null || break; sleep 0.1; done
@@ -643,3 +648,4 @@ if has_part image && want torchless; then
 fi
 
 py report "$results" "$meta" "$json_out"
+reported=1
