@@ -3,7 +3,7 @@
 #
 #   bench/serve_load.sh [CLI] [--quick] [--duration S] [--reps N] [--warmup S] [--json OUT]
 #                       [--parts main,nolog,workers2,batching,image] [--only torchless|fastapi]
-#                       [--models DIR] [--work DIR] [--keep]
+#                       [--models DIR] [--work DIR] [--keep] [--batch-conns N]
 #
 # CLI is the torchless binary (default build/bin/torchless). The models come from gen_models.py
 # (in $BENCH_PEERS, default /work/shared/bench, with fastapi_peer.py), written to a temporary
@@ -19,7 +19,7 @@
 #             torchless / FastAPI (A B A B), medians reported, plus a torchless v2 JSON row.
 #   nolog     the same with access logging off for both.
 #   workers2  informative: FastAPI with --workers 2.
-#   batching  ResNet-18, v2 binary request with a 1x3x224x224 input, at 16 connections:
+#   batching  ResNet-18, v2 binary request with a 1x3x224x224 input, at 16 connections (--batch-conns):
 #             --max-batch-size 1 against 32 with --max-queue-delay-us 0 and 250 (three servers,
 #             runs interleaved); torchless's output is checked against PyTorch's first.
 #   image     ResNet-18 behind /predict, one JPEG per multipart request (single-file mode with
@@ -55,6 +55,7 @@ while [ $# -gt 0 ]; do
     --models) models=$(realpath "${2:?}"); shift ;;
     --work) work=$(realpath -m "${2:?}"); shift ;;
     --keep) keep=1 ;;
+    --batch-conns) batch_conns=${2:?}; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) cli=$(realpath -m "$1") ;;
