@@ -5,7 +5,8 @@ deploy/compose.yaml, deploy/k8s/*.yaml and deploy/kserve/*.yaml. Needs no Docker
     check_deploy.py [--root DIR] [--cli build/bin/torchless]
 
 - Dockerfile: two or more stages, all FROM debian:12-slim; every build package is in scripts/setup; the
-  build configures without LibTorch, runs the unit tests and installs; every runtime package exists in
+  build configures without LibTorch, runs the unit tests and installs, and has every python3 package
+  the unit tests' data generators import; every runtime package exists in
   apt-cache and none is a -dev package; the image runs as uid 10001, exposes 8080, has a HEALTHCHECK
   with `torchless healthcheck` and serves /models on 0.0.0.0:8080.
 - Manifests: each YAML file parses; probes on /v2/health/live and /v2/health/ready; non-root security
@@ -250,6 +251,54 @@ def df_build_steps():
         return f"the build stage lacks {missing}"
 
 
+# Python modules Debian packages under another name than python3-<module>
+PY_PACKAGE = {"PIL": "python3-pil", "yaml": "python3-yaml", "google": "python3-protobuf"}
+
+
+def unit_python_scripts():
+    """The Python scripts `ctest -L unit` runs: tests/unit/data/*.py, and the scripts named by a
+    tests/serve/*.cmake file that labels something unit."""
+    scripts = glob.glob(os.path.join(root, "tests/unit/data/*.py"))
+    for cm in glob.glob(os.path.join(root, "tests/serve/*.cmake")):
+        text = open(cm, encoding="utf-8").read()
+        if re.search(r"LABELS\s+unit\b", text):
+            scripts += [os.path.join(root, "tests", m) for m in re.findall(r"(serve/[\w/.-]+\.py)", text)]
+    return [p for p in scripts if os.path.exists(p)]
+
+
+def df_unit_python():
+    """Every module those scripts import (at any depth, and at the top of the local modules they
+    import) is the standard library, a local module, or a python3-* package of the build stage."""
+    have = set(apt_packages(build))
+    missing = set()
+    todo, seen = list(unit_python_scripts()), set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        text = open(path, encoding="utf-8").read()
+        local_dirs = [os.path.dirname(path)] + [os.path.normpath(os.path.join(os.path.dirname(path), *parts))
+                                                for parts in re.findall(r"sys\.path\.insert\(0, os\.path\.join\([^,]+,\s*(.*?)\)\)", text)
+                                                for parts in [re.findall(r'"([^"]+)"', parts)]]
+        top_only = path not in unit_python_scripts()
+        for m in re.finditer(r"^(\s*)(?:from|import)\s+([A-Za-z_]\w*)", text, re.M):
+            if top_only and m.group(1):
+                continue
+            mod = m.group(2)
+            if mod in sys.stdlib_module_names or mod == "__future__":
+                continue
+            local = [os.path.join(d, mod + ".py") for d in local_dirs if os.path.exists(os.path.join(d, mod + ".py"))]
+            if local:
+                todo += local
+                continue
+            pkg = PY_PACKAGE.get(mod, "python3-" + mod.lower())
+            if pkg not in have:
+                missing.add(f"{pkg} ({mod}, {os.path.relpath(path, root)})")
+    if missing:
+        return f"the unit tests' Python needs {sorted(missing)}"
+
+
 def df_apt_hygiene():
     for s in stages:
         text = run_text(s)
@@ -357,6 +406,7 @@ if len(stages) >= 2:
     case("Dockerfile runtime copies the binary from the build stage", df_copy_from_build)
     case("Dockerfile build packages are in scripts/setup", df_build_packages)
     case("Dockerfile build: no LibTorch, Release, ctest -L unit, cmake --install", df_build_steps)
+    case("Dockerfile build has what the unit tests' Python imports", df_unit_python)
     case("Dockerfile apt: --no-install-recommends, lists removed", df_apt_hygiene)
     case("Dockerfile runtime has no build-time packages", df_runtime_not_dev)
     case("CMakeLists.txt installs the CLI", df_cmake_install_rule)
