@@ -356,6 +356,10 @@ void App::submit(Submission s, Responder respond) {
         resp = error(503, oip ? "request timed out in the queue" : "Service Unavailable");
         v->m.fail_timeout->inc();
         break;
+      case JobStatus::kCanceled:
+        resp = error(503, "the client closed the connection");  // written nowhere
+        v->m.fail_canceled->inc();
+        break;
       case JobStatus::kDraining:
         resp = error(503, oip ? "the server is shutting down" : "Service Unavailable");
         v->m.fail_rejected->inc();

@@ -68,16 +68,18 @@ Admission Scheduler::submit(ModelQueue* q, std::unique_ptr<Job>& job, bool wake)
 ModelQueue* Scheduler::form_batch(std::vector<std::unique_ptr<Job>>& batch, Clock::time_point& wake) {
   const Clock::time_point now = Clock::now();
   wake = Clock::time_point::max();
-  // Jobs whose queue wait expired are answered without running (503).
+  // Jobs whose queue wait expired (503) or whose client has gone away are answered without running.
   for (auto& q : queues_) {
     for (size_t i = 0; i < q->jobs_.size();) {
-      if (q->jobs_[i]->deadline <= now) {
+      const Job& j = *q->jobs_[i];
+      const bool canceled = j.canceled && j.canceled->load(std::memory_order_relaxed);
+      if (canceled || j.deadline <= now) {
         auto job = std::move(q->jobs_[i]);
         q->jobs_.erase(q->jobs_.begin() + static_cast<ptrdiff_t>(i));
         q->pending_.fetch_sub(1, std::memory_order_relaxed);
         --queued_;
         JobResult r;
-        r.status = JobStatus::kTimeout;
+        r.status = canceled ? JobStatus::kCanceled : JobStatus::kTimeout;
         r.queue_us = micros(now - job->enqueued);
         job->done(std::move(r));
       } else {

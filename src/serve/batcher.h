@@ -9,9 +9,11 @@
 // draining. With delay 0 this is work-conserving: batches grow only while workers are busy.
 // A batch of one runs on the job's own tensors; larger ones are gathered with one memcpy per
 // job and input into the worker's reused buffer. Outputs are views at row offsets into the
-// batch's output tensors.
+// batch's output tensors. Jobs whose queue wait expired, or whose client has gone away, are
+// answered without running (kTimeout, kCanceled).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -32,7 +34,7 @@ namespace torchless::serve {
 using Clock = std::chrono::steady_clock;
 
 // What happened to a job. kOk carries the outputs; the others say why it did not run or failed.
-enum class JobStatus { kOk, kTimeout, kDraining, kBackend };
+enum class JobStatus { kOk, kTimeout, kCanceled, kDraining, kBackend };
 
 struct JobResult {
   JobStatus status = JobStatus::kOk;
@@ -49,6 +51,7 @@ struct Job {
   std::string key;                             // batch_key(inputs)
   Clock::time_point enqueued;
   Clock::time_point deadline = Clock::time_point::max();  // queue wait allowed
+  std::shared_ptr<const std::atomic<bool>> canceled;      // set when the client has gone away
   std::function<void(JobResult&&)> done;      // called exactly once, on a worker thread
 };
 

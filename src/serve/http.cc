@@ -175,6 +175,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (waiting_idle_ && slots_.empty()) close();
   }
   void close() {
+    closed_->store(true, std::memory_order_relaxed);
     boost::system::error_code ec;
     read_timer_.cancel();
     write_timer_.cancel();
@@ -221,6 +222,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string out_;
   uint64_t id_;
   std::string remote_;
+  std::shared_ptr<std::atomic<bool>> closed_ = std::make_shared<std::atomic<bool>>(false);
   bool counted_ = false;
  public:
   std::list<std::weak_ptr<Session>>::iterator registry_pos;
@@ -341,6 +343,7 @@ std::unique_ptr<HttpRequest> Session::head_request() {
   r->version = msg.version() == 10 ? 10 : 11;
   r->remote = remote_;
   r->connection = id_;
+  r->closed = closed_;
   r->headers.reserve(8);
   for (const auto& f : msg) {
     std::string name(f.name_string());

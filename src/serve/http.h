@@ -48,6 +48,7 @@ struct HttpRequest {
   std::string trace_id;  // from a W3C traceparent header, for the log
   std::string remote;   // "ip:port"
   uint64_t bytes_in = 0; // body bytes
+  std::shared_ptr<const std::atomic<bool>> closed;  // becomes true when the connection closes
   uint64_t connection = 0;
   std::chrono::steady_clock::time_point start;
   int version = 11;     // 10 or 11

@@ -158,7 +158,7 @@ void App::predict(std::unique_ptr<HttpRequest> req, Responder respond) {
   const Clock::time_point start = req->start;
 
   // Both kinds end here: a job for the model's queue, answered by predict_response.
-  auto submit_tensor = [this, &m, &v, start](Tensor input, Responder respond) {
+  auto submit_tensor = [this, &m, &v, start, closed = req->closed](Tensor input, Responder respond) {
     Submission s;
     s.model = &m;
     s.version = &v;
@@ -166,6 +166,7 @@ void App::predict(std::unique_ptr<HttpRequest> req, Responder respond) {
     s.job->inputs.push_back(std::move(input));
     s.job->rows = 1;
     s.job->key = batch_key(s.job->inputs);
+    s.job->canceled = closed;
     s.finish = [&m, &v, start](JobResult& r) {
       HttpResponse resp = predict_response(m, v, r);
       const uint64_t us = static_cast<uint64_t>(

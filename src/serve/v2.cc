@@ -529,6 +529,7 @@ void App::v2_infer(std::unique_ptr<HttpRequest> req_in, ModelRuntime& m, Version
     s.job->inputs = std::move(parsed->inputs);
     s.job->rows = parsed->rows;
     s.job->key = batch_key(s.job->inputs);
+    s.job->canceled = req->closed;
     if (parsed->timeout_us > 0) s.job->deadline = Clock::now() + std::chrono::microseconds(parsed->timeout_us);
     const Clock::time_point start = req->start;
     s.finish = [&m, &v, parsed, start, route](JobResult& r) {

@@ -182,6 +182,29 @@ TEST(Batcher, QueueTimeoutAnswersWithoutRunning) {
   EXPECT_TRUE(h.exec_rows.empty());
 }
 
+TEST(Batcher, JobsOfClosedConnectionsAreSkipped) {
+  Harness h;
+  Scheduler s(1);
+  BatchingConfig c;
+  c.max_batch_size = 64;
+  c.max_queue_delay_us = 100'000;
+  ModelQueue* q = h.queue(s, c);
+  auto closed = std::make_shared<std::atomic<bool>>(false);
+  auto job = std::make_unique<Job>();
+  job->inputs.push_back(rows_tensor(1, 1, 0.0f));
+  job->key = batch_key(job->inputs);
+  job->canceled = closed;
+  std::promise<JobResult> p;
+  auto f = p.get_future();
+  job->done = [&p](JobResult&& r) { p.set_value(std::move(r)); };
+  ASSERT_EQ(s.submit(q, job), Admission::kQueued);
+  ASSERT_EQ(h.submit(s, q, 1, 1, 5.0f), Admission::kQueued);
+  closed->store(true);  // the client went away while queued
+  EXPECT_EQ(f.get().status, JobStatus::kCanceled);
+  expect_own_rows(h.results[0].get(), 1, 1, 5.0f);
+  EXPECT_EQ(h.exec_rows, (std::vector<int>{1}));
+}
+
 TEST(Batcher, StopFailsWhatIsQueued) {
   Harness h;
   auto s = std::make_unique<Scheduler>(1);
