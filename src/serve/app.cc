@@ -82,32 +82,28 @@ VersionRuntime* ModelRuntime::version(std::string_view label) const {
   return nullptr;
 }
 
-HttpResponse App::detail_error(int status, std::string_view detail) {
-  HttpResponse r;
-  r.status = status;
-  JsonWriter w(r.body);
-  w.begin_object();
-  w.key("detail");
-  w.string(detail);
-  w.end_object();
-  r.error = std::string(detail);
-  if (status == 429 || status == 503) r.headers.emplace_back("Retry-After", "1");
-  return r;
-}
+namespace {
 
-HttpResponse App::oip_error(int status, std::string_view message) {
+// {"<key>":"<message>"} (one line, at most 512 bytes of message), with Retry-After on 429/503.
+HttpResponse error_response(int status, std::string_view key, std::string_view message) {
   HttpResponse r;
   r.status = status;
-  std::string_view m = message.substr(0, 512);
+  const std::string_view m = message.substr(0, 512);
   JsonWriter w(r.body);
   w.begin_object();
-  w.key("error");
+  w.key(key);
   w.string(m);
   w.end_object();
   r.error = std::string(m);
   if (status == 429 || status == 503) r.headers.emplace_back("Retry-After", "1");
   return r;
 }
+
+}  // namespace
+
+HttpResponse App::detail_error(int status, std::string_view detail) { return error_response(status, "detail", detail); }
+
+HttpResponse App::oip_error(int status, std::string_view message) { return error_response(status, "error", message); }
 
 App::App(const ServeOptions& options)
     : options_(options),

@@ -377,6 +377,15 @@ std::optional<Refusal> InferParser::parse(ParsedRequest& out, const std::shared_
   return std::nullopt;
 }
 
+// "parameters":{"binary_data_size":n} of an output sent raw after the JSON.
+void binary_size(JsonWriter& w, size_t n) {
+  w.key("parameters");
+  w.begin_object();
+  w.key("binary_data_size");
+  w.number(static_cast<uint64_t>(n));
+  w.end_object();
+}
+
 // The response: JSON, or JSON followed by the binary outputs.
 HttpResponse infer_response(const ModelRuntime& m, const VersionRuntime& v, const ParsedRequest& p, JobResult& r) {
   HttpResponse resp;
@@ -420,17 +429,13 @@ HttpResponse infer_response(const ModelRuntime& m, const VersionRuntime& v, cons
       w.number(static_cast<int64_t>(items.size()) / std::max<int64_t>(rows, 1));
       w.end_array();
       if (o.binary) {
-        size_t before = blobs.size();
+        const size_t before = blobs.size();
         for (const std::string& s : items) {
           uint32_t len = static_cast<uint32_t>(s.size());
           blobs.append(reinterpret_cast<const char*>(&len), 4);
           blobs += s;
         }
-        w.key("parameters");
-        w.begin_object();
-        w.key("binary_data_size");
-        w.number(static_cast<uint64_t>(blobs.size() - before));
-        w.end_object();
+        binary_size(w, blobs.size() - before);
       } else {
         w.key("data");
         w.begin_array();
@@ -444,13 +449,9 @@ HttpResponse infer_response(const ModelRuntime& m, const VersionRuntime& v, cons
       for (int64_t d : shape) w.number(d);
       w.end_array();
       if (o.binary) {
-        size_t before = blobs.size();
+        const size_t before = blobs.size();
         t.for_each_chunk([&blobs](const std::byte* ptr, size_t n) { blobs.append(reinterpret_cast<const char*>(ptr), n); });
-        w.key("parameters");
-        w.begin_object();
-        w.key("binary_data_size");
-        w.number(static_cast<uint64_t>(blobs.size() - before));
-        w.end_object();
+        binary_size(w, blobs.size() - before);
       } else {
         w.key("data");
         write_tensor_json(w, t, false, F32Style::kShortest);
