@@ -27,6 +27,19 @@ HttpResponse json_response(int status, std::string body) {
   return r;
 }
 
+// {"name":"mlp","ready":true} (200) or ...false (503).
+HttpResponse model_ready_response(std::string_view name, bool ready) {
+  HttpResponse r = json_response(ready ? 200 : 503, "");
+  JsonWriter w(r.body);
+  w.begin_object();
+  w.key("name");
+  w.string(name);
+  w.key("ready");
+  w.boolean(ready);
+  w.end_object();
+  return r;
+}
+
 bool is_probe(std::string_view route) {
   return route == "/v2/health/live" || route == "/v2/health/ready" || route == "/metrics";
 }
@@ -268,14 +281,7 @@ HttpResponse App::route_get(const HttpRequest& req) {
       if (!get) return method_not_allowed(route);
       ModelRuntime* m = find_model(p.name);
       if (!m && p.action == "ready" && std::find(failed_.begin(), failed_.end(), p.name) != failed_.end()) {
-        r = json_response(503, "");  // a model that failed to load
-        JsonWriter w(r.body);
-        w.begin_object();
-        w.key("name");
-        w.string(p.name);
-        w.key("ready");
-        w.boolean(false);
-        w.end_object();
+        r = model_ready_response(p.name, false);  // a model that failed to load
       } else if (!m) {
         r = oip_error(404, "unknown model '" + escape(p.name, 64) + "'");
       } else if (!p.version.empty() && !m->version(p.version)) {
@@ -283,16 +289,7 @@ HttpResponse App::route_get(const HttpRequest& req) {
       } else {
         VersionRuntime* v = p.version.empty() ? m->latest() : m->version(p.version);
         if (p.action == "ready") {
-          bool ok = v && v->ready.load() && !draining_.load();
-          std::string body;
-          JsonWriter w(body);
-          w.begin_object();
-          w.key("name");
-          w.string(m->config.name);
-          w.key("ready");
-          w.boolean(ok);
-          w.end_object();
-          r = json_response(ok ? 200 : 503, std::move(body));
+          r = model_ready_response(m->config.name, v && v->ready.load() && !draining_.load());
         } else {
           r = v2_model_metadata(*m, p.version.empty() ? nullptr : v);
         }
