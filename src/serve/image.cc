@@ -178,7 +178,10 @@ Result<spng_ihdr> png_header(spng_ctx* ctx, std::span<const std::byte> file, con
   const uint32_t side = std::min<uint32_t>(p.max_side, INT32_MAX);  // libspng's own bound is 2^31 - 1
   spng_set_image_limits(ctx, side, side);
   spng_set_chunk_limits(ctx, kPngChunkLimit, kPngCacheLimit);
-  spng_set_crc_action(ctx, SPNG_CRC_ERROR, SPNG_CRC_DISCARD);
+  // Pillow refuses a bad CRC in any chunk before the image data (ancillary ones included) and
+  // reads none after it; libspng, strict for both kinds, agrees, except that it also checks
+  // the CRC of an IDAT followed by another (Pillow checks none): corrupt data either way.
+  spng_set_crc_action(ctx, SPNG_CRC_ERROR, SPNG_CRC_ERROR);
   spng_set_png_buffer(ctx, file.data(), file.size());
   spng_ihdr ihdr{};
   if (int rc = spng_get_ihdr(ctx, &ihdr)) {
