@@ -205,6 +205,16 @@ def cases():
     bad_dht = bytearray(good)
     bad_dht[dht + 5:dht + 21] = b"\xff" * 16  # Huffman code counts overflow: a libjpeg error
     add("jpeg_corrupt_dht.jpg", bytes(bad_dht), 400)
+    dqt = good.index(b"\xff\xdb")
+    add("jpeg_extraneous_bytes.jpg", good[:dqt] + b"\x00\x17junk" + good[dqt:])  # a libjpeg warning
+    # a warning (wrecked first scan) and then an error (bogus table of a later scan): Pillow
+    # refuses, and libturbojpeg reports both as a warning
+    later = bytearray(prog)
+    first_sos = prog.index(b"\xff\xda")
+    later[first_sos + 60:first_sos + 90] = bytes(range(7, 37))
+    last_dht = prog.rindex(b"\xff\xc4")
+    later[last_dht + 5:last_dht + 21] = b"\xff" * 16
+    add("jpeg_warning_then_error.jpg", bytes(later), 400)
     add("jpeg_huge_header.jpg", jpeg_with_size(good, 30000, 20000), 413,
         message="image 30000x20000 exceeds the limit of 40000000 pixels")
 
