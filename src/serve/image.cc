@@ -48,7 +48,8 @@ Status check_options(const ImagePreprocess& p) {
   if (p.resize < 0 || p.resize > 65536) return bad("resize must be in [0, 65536]");
   if (!(p.scale > 0.0f) || !std::isfinite(p.scale)) return bad("scale must be a positive number");
   for (int c = 0; c < (p.grayscale ? 1 : 3); ++c)
-    if (p.std[c] == 0.0f || !std::isfinite(p.std[c]) || !std::isfinite(p.mean[c])) return bad("std must be non-zero");
+    if (p.std[c] == 0.0f || !std::isfinite(p.std[c]) || !std::isfinite(p.mean[c]))
+      return bad("mean and std must be finite, std non-zero");
   return {};
 }
 
@@ -70,8 +71,12 @@ void rgb_to_luma(Pixels& px) {
 
 // ---- JPEG ------------------------------------------------------------------------------------
 
+// A decompressor per call: cheap next to a decode, and thread-safe by construction.
 struct Tj {
   tjhandle h = tjInitDecompress();
+  Tj() = default;
+  Tj(const Tj&) = delete;
+  Tj& operator=(const Tj&) = delete;
   ~Tj() {
     if (h) tjDestroy(h);
   }
