@@ -48,7 +48,8 @@ Status check_options(const ImagePreprocess& p) {
   if (p.resize < 0 || p.resize > 65536) return bad("resize must be in [0, 65536]");
   if (!(p.scale > 0.0f) || !std::isfinite(p.scale)) return bad("scale must be a positive number");
   for (int c = 0; c < (p.grayscale ? 1 : 3); ++c)
-    if (p.std[c] == 0.0f || !std::isfinite(p.std[c]) || !std::isfinite(p.mean[c])) return bad("std must be non-zero");
+    if (p.std[c] == 0.0f || !std::isfinite(p.std[c]) || !std::isfinite(p.mean[c]))
+      return bad("mean and std must be finite, std non-zero");
   return {};
 }
 
@@ -70,8 +71,12 @@ void rgb_to_luma(Pixels& px) {
 
 // ---- JPEG ------------------------------------------------------------------------------------
 
+// A decompressor per call: cheap next to a decode, and thread-safe by construction.
 struct Tj {
   tjhandle h = tjInitDecompress();
+  Tj() = default;
+  Tj(const Tj&) = delete;
+  Tj& operator=(const Tj&) = delete;
   ~Tj() {
     if (h) tjDestroy(h);
   }
@@ -178,7 +183,10 @@ Result<spng_ihdr> png_header(spng_ctx* ctx, std::span<const std::byte> file, con
   const uint32_t side = std::min<uint32_t>(p.max_side, INT32_MAX);  // libspng's own bound is 2^31 - 1
   spng_set_image_limits(ctx, side, side);
   spng_set_chunk_limits(ctx, kPngChunkLimit, kPngCacheLimit);
-  spng_set_crc_action(ctx, SPNG_CRC_ERROR, SPNG_CRC_DISCARD);
+  // Pillow refuses a bad CRC in any chunk before the image data (ancillary ones included) and
+  // reads none after it; libspng, strict for both kinds, agrees, except that it also checks
+  // the CRC of an IDAT followed by another (Pillow checks none): corrupt data either way.
+  spng_set_crc_action(ctx, SPNG_CRC_ERROR, SPNG_CRC_ERROR);
   spng_set_png_buffer(ctx, file.data(), file.size());
   spng_ihdr ihdr{};
   if (int rc = spng_get_ihdr(ctx, &ihdr)) {
@@ -313,21 +321,32 @@ inline uint8_t clip8(int32_t acc) {
   return static_cast<uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
-// Rows `rows` of `src` (C channels), resampled horizontally to the output columns of `ax`.
+// Rows [row0, row0 + nrows) of `src` (C channels), resampled horizontally to the output columns
+// of `ax` (Pillow's ImagingResampleHorizontal_8bpc; the sums are exact integers).
 template <int C>
 void horizontal_pass(const uint8_t* src, size_t src_stride, int row0, int nrows, const Axis& ax, uint8_t* dst) {
   const size_t nx = ax.start.size();
+  constexpr int32_t kHalf = 1 << (kPrecisionBits - 1);
   for (int r = 0; r < nrows; ++r) {
     const uint8_t* in = src + static_cast<size_t>(row0 + r) * src_stride;
     uint8_t* out = dst + static_cast<size_t>(r) * nx * C;
     for (size_t i = 0; i < nx; ++i) {
       const int32_t* k = &ax.k[i * ax.ksize];
       const uint8_t* p = in + static_cast<size_t>(ax.start[i]) * C;
-      int32_t acc[C];
-      for (int c = 0; c < C; ++c) acc[c] = 1 << (kPrecisionBits - 1);
-      for (int x = 0; x < ax.count[i]; ++x)
-        for (int c = 0; c < C; ++c) acc[c] += p[x * C + c] * k[x];
-      for (int c = 0; c < C; ++c) out[i * C + c] = clip8(acc[c]);
+      const int n = ax.count[i];
+      if constexpr (C == 3) {
+        int32_t a0 = kHalf, a1 = kHalf, a2 = kHalf;
+        for (int x = 0; x < n; ++x) {
+          a0 += p[3 * x] * k[x];
+          a1 += p[3 * x + 1] * k[x];
+          a2 += p[3 * x + 2] * k[x];
+        }
+        out[3 * i] = clip8(a0), out[3 * i + 1] = clip8(a1), out[3 * i + 2] = clip8(a2);
+      } else {
+        int32_t a0 = kHalf;
+        for (int x = 0; x < n; ++x) a0 += p[x] * k[x];
+        out[i] = clip8(a0);
+      }
     }
   }
 }
@@ -397,13 +416,16 @@ Result<std::vector<uint8_t>> resize_crop(const Pixels& src, const ImagePreproces
     for (int yy = y0; yy < y1; ++yy) std::memcpy(out_row(yy), rows + (yy - r0) * stride, row_len);
     return out;
   }
-  std::vector<int32_t> acc(row_len);
+  // Pillow's ImagingResampleVertical_8bpc, a whole output row at a time (integer sums: the
+  // order of the terms does not matter).
+  std::vector<int32_t> acc_buf(row_len);
+  int32_t* __restrict acc = acc_buf.data();
   for (int yy = y0; yy < y1; ++yy) {
     const size_t i = yy - y0;
     const int32_t* k = &va.k[i * va.ksize];
-    std::fill(acc.begin(), acc.end(), 1 << (kPrecisionBits - 1));
-    for (int y = 0; y < va.count[i]; ++y) {  // integer sums: row order does not change them
-      const uint8_t* in = rows + static_cast<size_t>(va.start[i] + y - r0) * stride;
+    std::fill(acc, acc + row_len, 1 << (kPrecisionBits - 1));
+    for (int y = 0; y < va.count[i]; ++y) {
+      const uint8_t* __restrict in = rows + static_cast<size_t>(va.start[i] + y - r0) * stride;
       const int32_t ky = k[y];
       for (size_t j = 0; j < row_len; ++j) acc[j] += in[j] * ky;
     }

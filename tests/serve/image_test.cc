@@ -2,7 +2,7 @@
 // DIR is what tests/serve/make_images.py wrote: inputs, expected tensors (.npy) and manifest.json.
 // Each case must give the same outcome class (ok / 400 / 413 / 415) and, when accepted, a tensor
 // bitwise equal to torchvision's. Then: the accepted cases again from 4 threads at once, and the
-// time per 640x480 JPEG. Last line: "N passed, N failed".
+// time per 640x480 JPEG. Last line: "test_image: N passed, N failed".
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
       std::printf("FAIL %s: %s\n", k.file.c_str(), why.c_str());
     }
   }
-  std::printf("%d cases: %d passed, %d failed\n", passed + failed, passed, failed);
+  std::printf("manifest: %d of %d cases as torchvision\n", passed, passed + failed);
 
   // Thread safety: every passing case again, from 4 threads at once, each running all of them.
   std::vector<std::string> thread_errors(4);
@@ -181,6 +181,6 @@ int main(int argc, char** argv) {
     std::printf("time: %s -> %dx%d tensor: %.2f ms per image (1 thread)\n", k.file.c_str(), k.options.center_crop,
                 k.options.center_crop, ms);
   }
-  std::printf("%d passed, %d failed\n", passed, failed);
+  std::printf("test_image: %d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }
