@@ -50,6 +50,7 @@ struct ServeOptions {
   uint64_t max_body_bytes = 16 << 20;
   uint64_t max_multipart_bytes = 20 << 20;
   uint64_t max_header_bytes = 16 << 10;
+  uint64_t max_uri_bytes = 4 << 10;
   uint64_t max_tensor_elements = 4'194'304;  // all inputs of one request
   uint64_t max_image_pixels = 40'000'000;
   uint32_t max_image_side = 16384;

@@ -1,8 +1,11 @@
 #include "serve/access_log.h"
 
+#include <limits.h>
+#include <poll.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -71,7 +74,12 @@ void AccessLog::event(std::string_view level, std::string_view msg) {
 
 void AccessLog::flush() {
   std::unique_lock lock(mu_);
-  flushed_.wait(lock, [this] { return queue_.empty() && !busy_; });
+  flushed_.wait_for(lock, std::chrono::seconds(5), [this] { return queue_.empty() && !busy_; });
+}
+
+bool AccessLog::stopping() {
+  std::lock_guard lock(mu_);
+  return stop_;
 }
 
 void AccessLog::run() {
@@ -90,13 +98,25 @@ void AccessLog::run() {
       out += '\n';
     }
     batch.clear();
-    // One write per batch; a closed stdout loses the lines, never blocks the server for long.
+    // Written in pipe-sized pieces, each only once stdout can take it: a reader that stops
+    // reading (a full pipe) costs lines (dropped and counted), never a blocked server or a
+    // shutdown that cannot finish.
     size_t at = 0;
+    int waited_ms = 0;
     while (at < out.size()) {
-      ssize_t n = ::write(STDOUT_FILENO, out.data() + at, out.size() - at);
+      pollfd p{STDOUT_FILENO, POLLOUT, 0};
+      if (poll(&p, 1, 100) != 1) {
+        waited_ms += 100;
+        if (stopping() || waited_ms >= 1000) break;
+        continue;
+      }
+      if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) break;
+      ssize_t n = ::write(STDOUT_FILENO, out.data() + at, std::min<size_t>(out.size() - at, PIPE_BUF));
       if (n <= 0) break;
       at += static_cast<size_t>(n);
+      waited_ms = 0;
     }
+    if (at < out.size()) dropped_.fetch_add(static_cast<uint64_t>(std::count(out.begin() + static_cast<ptrdiff_t>(at), out.end(), '\n')), std::memory_order_relaxed);
     lock.lock();
     busy_ = false;
     flushed_.notify_all();

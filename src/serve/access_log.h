@@ -1,6 +1,7 @@
 // src/serve/access_log.h — one line per request (and server events) on stdout, written by a
 // logger thread so that I/O threads never block on the terminal or a pipe: lines are queued
-// and, when the queue is full, dropped and counted (torchless_log_dropped_total).
+// and, when the queue is full or stdout is not read, dropped and counted
+// (torchless_log_dropped_total).
 #pragma once
 
 #include <atomic>
@@ -26,11 +27,12 @@ class AccessLog {
   // A server event: {"ts":...,"level":"info","msg":"..."} (or the text form); never dropped.
   void event(std::string_view level, std::string_view msg);
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
-  // Blocks until every queued line is written.
+  // Blocks until every queued line is written (at most 5 s: stdout may not be read).
   void flush();
 
  private:
   void run();
+  bool stopping();
 
   const Format format_;
   const size_t max_queued_;

@@ -89,6 +89,15 @@ const char* route_template(const ModelPath& p) {
 
 }  // namespace
 
+std::string media_type(std::string_view content_type) {
+  std::string_view t = content_type.substr(0, content_type.find(';'));
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  std::string out(t);
+  for (char& c : out) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 VersionRuntime* ModelRuntime::version(std::string_view label) const {
   for (const auto& v : versions)
     if (v->label == label) return v.get();
@@ -187,9 +196,7 @@ std::optional<HttpResponse> App::precheck(const HttpRequest& head, uint64_t& bod
     if (!predict_model_) return refuse(404, "Not Found");
     if (!encoding.empty() && encoding != "identity")
       return refuse(415, "Unsupported Media Type: compressed request bodies are not accepted");
-    std::string_view type = head.header("content-type");
-    type = type.substr(0, type.find(';'));
-    while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+    const std::string type = media_type(head.header("content-type"));
     if (type == "multipart/form-data") {
       if (predict_model_->image_input < 0)
         return refuse(415, "model '" + predict_model_->config.name + "' does not accept images");
@@ -220,9 +227,7 @@ std::optional<HttpResponse> App::precheck(const HttpRequest& head, uint64_t& bod
         return refuse(404, "unknown version '" + escape(p.version, 32) + "' of model '" + m->config.name + "'");
       if (!encoding.empty() && encoding != "identity")
         return refuse(415, "compressed request bodies are not accepted");
-      std::string_view type = head.header("content-type");
-      type = type.substr(0, type.find(';'));
-      if (head.header("inference-header-content-length").empty() && type != "application/json")
+      if (head.header("inference-header-content-length").empty() && media_type(head.header("content-type")) != "application/json")
         return refuse(415, "expected Content-Type application/json (or the binary tensor extension)");
       return std::nullopt;
     }
@@ -322,6 +327,16 @@ HttpResponse App::route_get(const HttpRequest& req) {
   }
   r = v2 ? oip_error(404, "Not Found") : detail_error(404, "Not Found");
   r.route = "unknown";
+  return r;
+}
+
+HttpResponse App::refusal(const HttpRequest* head, int status, std::string_view message) {
+  const bool v2 = head && (head->path == "/v2" || head->path.starts_with("/v2/"));
+  HttpResponse r = v2 ? oip_error(status, message) : detail_error(status, message);
+  r.route = "unknown";
+  if (head && head->path == "/predict") r.route = "/predict";
+  if (v2)
+    if (ModelPath p = parse_model_path(head->path); p.ok) r.route = route_template(p);
   return r;
 }
 

@@ -23,6 +23,9 @@
 
 namespace torchless::serve {
 
+// The media type of a Content-Type value, lower case, without parameters ("application/json").
+std::string media_type(std::string_view content_type);
+
 // A model input or output as requests see it. `shape` is per row (the batch dimension left
 // out) for a batched model, else the whole declared shape; -1 is a variable dimension.
 struct TensorSlot {
@@ -96,6 +99,7 @@ class App final : public HttpHandler {
   // HttpHandler
   std::optional<HttpResponse> precheck(const HttpRequest& head, uint64_t& body_limit) override;
   void handle(std::unique_ptr<HttpRequest> request, Responder respond) override;
+  HttpResponse refusal(const HttpRequest* head, int status, std::string_view message) override;
   void completed(const HttpRequest& request, const HttpResponse& response, size_t bytes_out) override;
   void connection_event(std::string_view what, int delta) override;
 

@@ -21,6 +21,7 @@
 #include <charconv>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <deque>
 #include <list>
 #include <mutex>
@@ -107,7 +108,8 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 // "HTTP/1.1 200 OK\r\n..." with the headers every response carries.
-std::string serialize(const HttpResponse& r, const std::string& request_id, bool close, int version) {
+// A response to HEAD has the headers of the GET, no body.
+std::string serialize(const HttpResponse& r, const std::string& request_id, bool close, int version, bool head) {
   std::string out;
   out.reserve(192 + r.body.size());
   out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
@@ -134,18 +136,10 @@ std::string serialize(const HttpResponse& r, const std::string& request_id, bool
   else if (version == 10)
     out += "\r\nConnection: keep-alive";
   out += "\r\n\r\n";
-  out += r.body;
+  if (!head) out += r.body;
   return out;
 }
 
-HttpResponse plain_error(int status, std::string detail) {
-  HttpResponse r;
-  r.status = status;
-  r.body = "{\"detail\":\"" + detail + "\"}";
-  r.close = true;
-  r.error = std::move(detail);
-  return r;
-}
 
 struct IoThread;
 thread_local IoThread* tl_io = nullptr;  // the I/O thread this is, if any
@@ -163,7 +157,11 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Shared& shared, IoThread& io)
       : socket_(std::move(socket)), shared_(shared), io_(io), read_timer_(socket_.get_executor()),
-        write_timer_(socket_.get_executor()), id_(shared.next_connection.fetch_add(1)) {
+        write_timer_(socket_.get_executor()),
+        // What is buffered beyond bodies (headers, chunk lines, trailers, requests read ahead) is
+        // bounded: bodies move into their strings, the rest may not grow without limit.
+        buffer_(shared.limits.max_header_bytes + (64 << 10)),
+        id_(shared.next_connection.fetch_add(1)) {
     boost::system::error_code ec;
     auto ep = socket_.remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -171,8 +169,14 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void start();
+  // Draining: a connection with nothing in flight and no request bytes waiting in the kernel
+  // closes; one whose next request has arrived reads it and answers it with Connection: close.
   void close_if_idle() {
-    if (waiting_idle_ && slots_.empty()) close();
+    if (waiting_idle_ && slots_.empty() && !bytes_waiting()) close();
+  }
+  bool bytes_waiting() {
+    boost::system::error_code ec;
+    return socket_.available(ec) > 0 && !ec;
   }
   void close() {
     closed_->store(true, std::memory_order_relaxed);
@@ -198,7 +202,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void dispatch();
   void complete(uint64_t seq, HttpResponse&& r);
   void write_next();
-  void refuse(HttpResponse r);  // a response for the request being read, then close
+  // Answers the request being read with the handler's error response, then closes.
+  void refuse(int status, std::string message);
+  void refuse(HttpResponse r);
   void arm_read(std::chrono::milliseconds d, const char* phase);
   std::unique_ptr<HttpRequest> head_request();
   void finish_reading();
@@ -211,6 +217,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::unique_ptr<HttpRequest> pending_;  // the request being read
   const char* read_phase_ = "idle";
+  uint64_t body_limit_ = 0;   // of the request being read (its route and content type)
+  Clock::time_point request_start_ = Clock::now();  // first byte of the request being read
   bool read_timed_out_ = false;
   bool waiting_idle_ = false;
   bool reading_ = false;      // a read operation is outstanding
@@ -252,9 +260,8 @@ struct IoThread {
       if (n >= shared->limits.max_connections || shared->draining.load()) {
         shared->handler.connection_event("limit", 0);
         // 503 and close, written without a session (the kernel buffers this much).
-        HttpResponse r = plain_error(503, "Service Unavailable");
-        r.headers.emplace_back("Retry-After", "1");
-        std::string bytes = serialize(r, fresh_request_id(), true, 11);
+        HttpResponse r = shared->handler.refusal(nullptr, 503, "Service Unavailable");
+        std::string bytes = serialize(r, fresh_request_id(), true, 11, false);
         boost::system::error_code wec;
         socket.non_blocking(true, wec);
         socket.write_some(asio::buffer(bytes), wec);
@@ -293,8 +300,9 @@ void Session::arm_read(std::chrono::milliseconds d, const char* phase) {
   read_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec) return;  // cancelled: the read finished in time
     self->read_timed_out_ = true;
+    // Ends the pending read (it completes with EOF) without cancelling a write in progress.
     boost::system::error_code cec;
-    self->socket_.cancel(cec);
+    self->socket_.shutdown(tcp::socket::shutdown_receive, cec);
   });
 }
 
@@ -303,12 +311,18 @@ void Session::arm_read(std::chrono::milliseconds d, const char* phase) {
 void Session::wait_for_request() {
   if (read_stopped_) return;
   if (slots_.size() >= shared_.limits.pipeline_depth) return;  // resumed by write_next()
-  if (buffer_.size() > 0) return read_header();
-  if (shared_.draining.load() && slots_.empty()) return close();
+  if (buffer_.size() > 0) {
+    request_start_ = Clock::now();  // pipelined: this request's bytes are here already
+    return read_header();
+  }
+  if (shared_.draining.load() && slots_.empty() && !bytes_waiting()) return close();
   waiting_idle_ = true;
   reading_ = true;
-  arm_read(shared_.limits.idle_timeout, "idle");
-  socket_.async_read_some(buffer_.prepare(16 << 10), [self = shared_from_this()](beast::error_code ec, size_t n) {
+  // Idle means nothing in flight: while responses are pending the client is waiting for us
+  // (the write deadline covers that); the idle deadline starts when the last one is written.
+  if (slots_.empty()) arm_read(shared_.limits.idle_timeout, "idle");
+  socket_.async_read_some(buffer_.prepare(std::min<size_t>(16 << 10, buffer_.max_size() - buffer_.size())),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
     self->reading_ = false;
     self->waiting_idle_ = false;
     self->read_timer_.cancel();
@@ -319,6 +333,7 @@ void Session::wait_for_request() {
       return;
     }
     self->buffer_.commit(n);
+    self->request_start_ = Clock::now();
     self->read_header();
   });
 }
@@ -326,7 +341,10 @@ void Session::wait_for_request() {
 void Session::read_header() {
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(shared_.limits.max_header_bytes));
-  parser_->body_limit(shared_.limits.max_multipart_bytes);
+  // The declared length is checked against the route's limit once the header is read (413 in
+  // the route's style); Beast would refuse it during the header otherwise. (Not boost::none:
+  // Beast 1.74 compares a Content-Length with the optional itself, and any length > none.)
+  parser_->body_limit(std::numeric_limits<uint64_t>::max());
   reading_ = true;
   arm_read(shared_.limits.header_timeout, "header");
   bhttp::async_read_header(socket_, buffer_, *parser_,
@@ -336,7 +354,7 @@ void Session::read_header() {
 std::unique_ptr<HttpRequest> Session::head_request() {
   auto& msg = parser_->get();
   auto r = std::make_unique<HttpRequest>();
-  r->start = Clock::now();
+  r->start = request_start_;
   r->method = std::string(msg.method_string());
   r->target = std::string(msg.target());
   r->path = r->target.substr(0, r->target.find('?'));
@@ -368,21 +386,36 @@ void Session::on_header(beast::error_code ec) {
     if (read_timed_out_) {
       shared_.handler.connection_event("header", 0);
       // 408 only if part of a request arrived (the idle wait saw at least one byte).
-      HttpResponse r = plain_error(408, "Request Timeout");
-      return refuse(std::move(r));
+      return refuse(408, "Request Timeout");
     }
-    if (ec == bhttp::error::header_limit) return refuse(plain_error(431, "Request Header Fields Too Large"));
+    if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
+      return refuse(431, "Request Header Fields Too Large");
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
         ec == asio::error::operation_aborted) {
       if (slots_.empty()) close();
       return;
     }
-    return refuse(plain_error(400, "Bad Request"));
+    return refuse(400, "Bad Request");
   }
   pending_ = head_request();
   if (parser_->get().target().size() > shared_.limits.max_uri_bytes) {
     read_stopped_ = true;
-    return refuse(plain_error(414, "URI Too Long"));
+    return refuse(414, "URI Too Long");
+  }
+  // Transfer codings: only chunked is understood. Another coding is 501; chunked that is not
+  // the final coding leaves the body's length undefined (RFC 9112 6.3): 400. Both close.
+  if (std::string_view te = pending_->header("transfer-encoding"); !te.empty()) {
+    std::string_view last = te.substr(te.rfind(',') == std::string_view::npos ? 0 : te.rfind(',') + 1);
+    while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+    while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
+    if (!iequals(last, "chunked")) {
+      read_stopped_ = true;
+      return refuse(400, "Transfer-Encoding must end with chunked");
+    }
+    if (!iequals(te, "chunked")) {
+      read_stopped_ = true;
+      return refuse(501, "only the chunked transfer coding is supported");
+    }
   }
   uint64_t body_limit = shared_.limits.max_body_bytes;
   if (auto early = shared_.handler.precheck(*pending_, body_limit)) {
@@ -405,8 +438,9 @@ void Session::on_header(beast::error_code ec) {
   }
   if (auto len = parser_->content_length(); len && *len > body_limit) {
     read_stopped_ = true;
-    return refuse(plain_error(413, "request body larger than " + std::to_string(body_limit) + " bytes"));
+    return refuse(413, "request body larger than " + std::to_string(body_limit) + " bytes");
   }
+  body_limit_ = body_limit;
   parser_->body_limit(body_limit);
   std::string_view expect = pending_->header("expect");
   if (!expect.empty() && iequals(expect, "100-continue") && pending_->version == 11 && slots_.empty() && !writing_) {
@@ -443,18 +477,18 @@ void Session::on_body(beast::error_code ec) {
     read_stopped_ = true;
     if (read_timed_out_) {
       shared_.handler.connection_event("body", 0);
-      return refuse(plain_error(408, "Request Timeout"));
+      return refuse(408, "Request Timeout");
     }
-    if (ec == bhttp::error::body_limit) {
-      uint64_t limit = shared_.limits.max_body_bytes;
-      return refuse(plain_error(413, "request body larger than " + std::to_string(limit) + " bytes"));
-    }
+    if (ec == bhttp::error::body_limit)
+      return refuse(413, "request body larger than " + std::to_string(body_limit_) + " bytes");
+    // Chunk-size lines, extensions and trailers beyond the buffer bound.
+    if (ec == bhttp::error::buffer_overflow) return refuse(400, "chunk header or trailer too long");
     if (ec == bhttp::error::partial_message || ec == asio::error::eof || ec == asio::error::connection_reset ||
         ec == asio::error::operation_aborted) {
       if (slots_.empty()) close();
       return;
     }
-    return refuse(plain_error(400, "Bad Request"));
+    return refuse(400, "Bad Request");
   }
   dispatch();
 }
@@ -492,13 +526,17 @@ void Session::dispatch() {
   wait_for_request();
 }
 
+void Session::refuse(int status, std::string message) {
+  refuse(shared_.handler.refusal(pending_.get(), status, message));
+}
+
 void Session::refuse(HttpResponse r) {
   read_stopped_ = true;
   r.close = true;
   if (!pending_) {
     // The head was not parsed: a request that exists only for the log.
     pending_ = std::make_unique<HttpRequest>();
-    pending_->start = Clock::now();
+    pending_->start = request_start_;
     pending_->remote = remote_;
     pending_->connection = id_;
     pending_->request_id = fresh_request_id();
@@ -521,10 +559,12 @@ void Session::write_next() {
   if (writing_ || slots_.empty() || !slots_.front().ready) return;
   Slot& s = slots_.front();
   // The last response of a connection that reads no more (Connection: close, HTTP/1.0 without
-  // keep-alive, a refused request, a half-closed client) closes it; so does draining.
-  bool close = s.response.close || shared_.draining.load() || (read_stopped_ && slots_.size() == 1);
+  // keep-alive, a refused request, a half-closed client) closes it. Draining, the connection
+  // closes after the last request already read or arriving; pipelined ones are all answered.
+  const bool draining_done = shared_.draining.load() && (!reading_ || waiting_idle_) && !bytes_waiting();
+  bool close = s.response.close || (slots_.size() == 1 && (read_stopped_ || draining_done));
   close_after_write_ = close;
-  out_ = serialize(s.response, s.request->request_id, close, s.request->version);
+  out_ = serialize(s.response, s.request->request_id, close, s.request->version, s.request->method == "HEAD");
   writing_ = true;
   write_timer_.expires_after(shared_.limits.write_timeout);
   write_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
@@ -545,6 +585,7 @@ void Session::write_next() {
       return;
     }
     self->write_next();
+    if (self->slots_.empty() && self->waiting_idle_) self->arm_read(self->shared_.limits.idle_timeout, "idle");
     if (!self->reading_ && !self->read_stopped_) self->wait_for_request();
     if (self->read_stopped_ && self->slots_.empty() && !self->writing_) self->close();
   });

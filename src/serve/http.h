@@ -25,7 +25,8 @@
 namespace torchless::serve {
 
 struct HttpLimits {
-  size_t max_header_bytes = 16 << 10;         // request line + headers: 431
+  size_t max_header_bytes = 16 << 10;         // request line + headers: 431; also bounds what
+                                              // is buffered beyond bodies (chunk lines, trailers)
   size_t max_uri_bytes = 4 << 10;             // 414
   uint64_t max_body_bytes = 16 << 20;         // JSON and binary bodies: 413
   uint64_t max_multipart_bytes = 20 << 20;    // multipart bodies: 413
@@ -85,6 +86,10 @@ class HttpHandler {
   virtual std::optional<HttpResponse> precheck(const HttpRequest& head, uint64_t& body_limit) = 0;
   // The complete request; `respond` may be called later from another thread.
   virtual void handle(std::unique_ptr<HttpRequest> request, Responder respond) = 0;
+  // The response for a request the HTTP layer refuses itself (400 framing, 408, 413, 414, 431,
+  // 501, 503 at the connection cap), in the error style of the route; `head` is null when the
+  // request line could not be read.
+  virtual HttpResponse refusal(const HttpRequest* head, int status, std::string_view message) = 0;
   // After a response was written (or failed to be): access log and metrics.
   virtual void completed(const HttpRequest& request, const HttpResponse& response, size_t bytes_out) = 0;
   // A connection-level event without a request: a timeout ("header", "body", "idle", "write"),

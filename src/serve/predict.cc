@@ -55,7 +55,6 @@ HttpResponse validation_error(const Loc& loc, std::string_view msg, std::string_
 // The byte offset and message of a JSON syntax error (cold path; nlohmann's SAX parser keeps
 // an explicit stack, so deep nesting cannot overflow ours).
 struct SyntaxProbe : nlohmann::json_sax<nlohmann::json> {
-  size_t position = 0;
   std::string message;
   bool null() override { return true; }
   bool boolean(bool) override { return true; }
@@ -70,19 +69,32 @@ struct SyntaxProbe : nlohmann::json_sax<nlohmann::json> {
   bool start_array(std::size_t) override { return true; }
   bool end_array() override { return true; }
   bool parse_error(std::size_t pos, const std::string&, const nlohmann::detail::exception& e) override {
-    position = pos > 0 ? pos - 1 : 0;
+    last_read = pos;  // bytes read, the offending one included
     message = e.what();
     // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..." -> the tail
     if (auto colon = message.find(": "); colon != std::string::npos) message = message.substr(colon + 2);
     return false;
   }
+  size_t last_read = 0;
 };
+
+// Python's offset of a syntax error: the end of the input when it ended early, the start of a
+// misspelt literal ("nope" at 11, where nlohmann stops inside it), else the offending byte.
+size_t python_error_offset(const std::string& body, const SyntaxProbe& p) {
+  if (p.message.find("unexpected end of input") != std::string::npos) return body.size();
+  size_t at = std::min(p.last_read > 0 ? p.last_read - 1 : 0, body.size());
+  if (p.message.find("invalid literal") != std::string::npos)
+    while (at > 0 && (isalnum(static_cast<unsigned char>(body[at - 1])) || body[at - 1] == '.' || body[at - 1] == '+' ||
+                      body[at - 1] == '-'))
+      --at;
+  return at;
+}
 
 HttpResponse json_syntax_error(const std::string& body) {
   SyntaxProbe probe;
   nlohmann::json::sax_parse(body, &probe);
   Loc loc;
-  loc.indices.push_back(static_cast<int64_t>(probe.position));  // loc: ["body", offset]
+  loc.indices.push_back(static_cast<int64_t>(python_error_offset(body, probe)));  // loc: ["body", offset]
   return validation_error(loc, probe.message.empty() ? "invalid JSON" : probe.message, "value_error.jsondecode");
 }
 
@@ -153,8 +165,7 @@ SampleShape sample_shape(const ModelRuntime& m, const TensorSlot& s) {
 void App::predict(std::unique_ptr<HttpRequest> req, Responder respond) {
   ModelRuntime& m = *predict_model_;
   VersionRuntime& v = *m.latest();
-  std::string_view type = req->header("content-type");
-  const bool multipart = type.substr(0, type.find(';')).starts_with("multipart/form-data");
+  const bool multipart = media_type(req->header("content-type")) == "multipart/form-data";
   const Clock::time_point start = req->start;
 
   // Both kinds end here: a job for the model's queue, answered by predict_response.
@@ -240,14 +251,35 @@ void App::predict(std::unique_ptr<HttpRequest> req, Responder respond) {
     simdjson::dom::parser& parser = thread_parser(kMaxDepth);
     simdjson::dom::element doc;
     auto error = parser.parse(req->body.data(), req->body.size(), false).get(doc);
+    if (error == simdjson::NUMBER_ERROR) {
+      // Integers beyond 64 bits: Python reads them exactly and torch rounds them to the float
+      // input; written as "N.0" they are parsed as that same correctly rounded double.
+      if (auto wide = widen_big_integers(req->body)) {
+        req->body = std::move(*wide);
+        req->body.reserve(req->body.size() + simdjson::SIMDJSON_PADDING);
+        error = parser.parse(req->body.data(), req->body.size(), false).get(doc);
+      }
+    }
     if (error == simdjson::DEPTH_ERROR)
       return invalid(validation_error({}, "maximum nesting depth 32 exceeded", "value_error.jsondecode"));
     if (error) return invalid(json_syntax_error(req->body));
+    // As pydantic: a null body is a missing one.
+    if (doc.type() == simdjson::dom::element_type::NULL_VALUE)
+      return invalid(validation_error({}, "field required", "value_error.missing"));
     if (doc.type() != simdjson::dom::element_type::OBJECT)
       return invalid(validation_error({}, "value is not a valid dict", "type_error.dict"));
+    // Python's json keeps the last of repeated keys.
     simdjson::dom::element values;
-    if (doc.get_object().value_unsafe()["values"].get(values))
-      return invalid(validation_error({{"values"}, {}}, "field required", "value_error.missing"));
+    bool found = false;
+    const simdjson::dom::object body = doc.get_object().value_unsafe();  // a copy: not a temporary's
+    for (auto field : body)
+      if (field.key == "values") {
+        values = field.value;
+        found = true;
+      }
+    if (!found) return invalid(validation_error({{"values"}, {}}, "field required", "value_error.missing"));
+    if (values.type() == simdjson::dom::element_type::NULL_VALUE)
+      return invalid(validation_error({{"values"}, {}}, "none is not an allowed value", "type_error.none.not_allowed"));
     if (values.type() != simdjson::dom::element_type::ARRAY)
       return invalid(validation_error({{"values"}, {}}, "value is not a valid list", "type_error.list"));
     if (m.inputs.size() != 1)

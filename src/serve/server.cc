@@ -83,6 +83,7 @@ Result<std::unique_ptr<Server>> Server::start(const ServeOptions& options) {
 
   HttpLimits limits;
   limits.max_header_bytes = o.max_header_bytes;
+  limits.max_uri_bytes = o.max_uri_bytes;
   limits.max_body_bytes = o.max_body_bytes;
   limits.max_multipart_bytes = o.max_multipart_bytes;
   limits.max_connections = o.max_connections;

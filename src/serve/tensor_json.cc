@@ -274,6 +274,42 @@ void write_tensor_json(JsonWriter& w, const Tensor& t, bool nested, F32Style sty
   }
 }
 
+std::optional<std::string> widen_big_integers(std::string_view json) {
+  std::string out;
+  bool changed = false, in_string = false;
+  size_t copied = 0;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (!(c == '-' || (c >= '0' && c <= '9'))) continue;
+    size_t end = i + (c == '-');
+    while (end < json.size() && json[end] >= '0' && json[end] <= '9') ++end;
+    const bool is_float = end < json.size() && (json[end] == '.' || json[end] == 'e' || json[end] == 'E');
+    // Beyond int64 for negatives, uint64 otherwise (the ranges simdjson reads).
+    const std::string_view digits = json.substr(i + (c == '-'), end - i - (c == '-'));
+    const std::string_view limit = c == '-' ? "9223372036854775808" : "18446744073709551615";
+    const bool too_big = digits.size() > limit.size() || (digits.size() == limit.size() && digits > limit);
+    if (!is_float && too_big) {
+      out.append(json.substr(copied, end - copied));
+      out += ".0";
+      copied = end;
+      changed = true;
+    }
+    i = end - 1;
+  }
+  if (!changed) return std::nullopt;
+  out.append(json.substr(copied));
+  return out;
+}
+
 simdjson::dom::parser& thread_parser(size_t max_depth) {
   thread_local std::unique_ptr<simdjson::dom::parser> parser;
   thread_local size_t depth = 0;

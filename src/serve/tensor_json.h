@@ -11,6 +11,7 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -48,6 +49,11 @@ Result<Tensor> make_tensor(DType dtype, std::vector<int64_t> shape);
 // flat. FP32 per `style`, FP64 and FP16 as Python's repr of the double, integers exactly, BOOL
 // as true/false; NaN and infinities as null (JsonWriter::nonfinite() counts them).
 void write_tensor_json(JsonWriter& w, const Tensor& t, bool nested, F32Style style);
+
+// `json` with every integer literal too long for 64 bits written as a float ("N" -> "N.0"),
+// or nullopt when there is none. simdjson refuses such literals (BIGINT_ERROR); Python reads
+// them, and a float input gets their correctly rounded value either way.
+std::optional<std::string> widen_big_integers(std::string_view json);
 
 // A thread's reusable simdjson parser, limited to `max_depth` levels of nesting.
 simdjson::dom::parser& thread_parser(size_t max_depth);

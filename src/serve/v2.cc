@@ -123,6 +123,7 @@ class InferParser {
   const uint64_t max_elements_;
   const HttpRequest& req_;
   std::shared_ptr<const HttpRequest> keepalive_;
+  std::string widened_;   // the JSON with big integer literals rewritten, when needed
   size_t header_len_ = 0;
   size_t binary_at_ = 0;  // next unread byte of the binary section
   uint64_t elements_ = 0;
@@ -298,7 +299,16 @@ std::optional<Refusal> InferParser::parse(ParsedRequest& out, const std::shared_
   simdjson::dom::parser& parser = thread_parser(kMaxDepth);
   element doc;
   // The body's capacity includes simdjson's padding beyond any prefix of it.
-  if (auto error = parser.parse(body.data(), header_len_, false).get(doc)) {
+  auto error = parser.parse(body.data(), header_len_, false).get(doc);
+  if (error == simdjson::NUMBER_ERROR && header_len_ == body.size()) {
+    // Integer literals beyond 64 bits (any JSON number is valid for FP inputs): as floats.
+    if (auto wide = widen_big_integers(body)) {
+      widened_ = std::move(*wide);
+      widened_.reserve(widened_.size() + simdjson::SIMDJSON_PADDING);
+      error = parser.parse(widened_.data(), widened_.size(), false).get(doc);
+    }
+  }
+  if (error) {
     if (error == simdjson::DEPTH_ERROR) return refuse(400, "JSON nesting deeper than 32");
     return refuse(400, std::string("invalid JSON: ") + simdjson::error_message(error));
   }

@@ -111,6 +111,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   serve_cmd->add_option("--max-multipart-bytes", so.max_multipart_bytes, "multipart request bodies (413 beyond)")
       ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--max-header-bytes", so.max_header_bytes, "request line + headers (431 beyond)")
+      ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--max-uri-bytes", so.max_uri_bytes, "request target (414 beyond)")->check(CLI::PositiveNumber);
   serve_cmd->add_option("--max-tensor-elements", so.max_tensor_elements, "elements of all inputs of a request")
       ->check(CLI::PositiveNumber);
   serve_cmd->add_option("--max-image-pixels", so.max_image_pixels, "width x height of an image, from its header")
