@@ -929,35 +929,66 @@ def section_image(s, models, work):
 
 
 def section_overload(cli, repo):
-    """429 (queue full) and 503 (queue wait expired) with Retry-After: 1, both styles."""
+    """429 (queue full) and 503 (queue wait expired) with Retry-After: 1, in both error styles.
+    One inference worker is kept busy by a batch of four images (a "blocker"); requests sent
+    meanwhile queue behind it (and expire after 50 ms) or find the queue full."""
     img = sm.image_bytes(sm.test_image(), "JPEG", quality=90)
     body, ctype = multipart([("file", "a.jpg", "image/jpeg", img)])
-    with Server(cli, [repo / "resnet18", "--max-batch-size", "1", "--max-queue-size", "2", "--queue-timeout-us", "3000",
+    four = oc.encode_bytes([img] * 4)
+    with Server(cli, [repo / "resnet18", "--max-batch-size", "4", "--max-queue-size", "2", "--queue-timeout-us", "50000",
                       "--threads", "1"]) as s:
-        def one(i):
-            if i % 2:
-                return requests.post(s.url("/predict"), data=body, headers={"Content-Type": ctype}, timeout=60)
+        def predict():
+            return requests.post(s.url("/predict"), data=body, headers={"Content-Type": ctype}, timeout=60)
+
+        def v2():
             b64 = base64.b64encode(img).decode()
             return requests.post(s.url("/v2/models/resnet18/infer"), timeout=60,
                                  json={"inputs": [{"name": "image", "datatype": "BYTES", "shape": [1], "data": [b64]}]})
-        with cf.ThreadPoolExecutor(16) as ex:
-            rs = list(ex.map(one, range(32)))
-        statuses = sorted({r.status_code for r in rs})
-        check("overload/statuses are 200, 429 and 503 only, each seen", statuses == [200, 429, 503], f"{statuses}")
-        for r in rs:
-            if r.status_code not in (429, 503):
-                continue
-            predict = "detail" in (jbody(r) or {})
-            if predict:
-                want = {"detail": "Too Many Requests" if r.status_code == 429 else "Service Unavailable"}
-                ok = jbody(r) == want
-            else:
-                ok = list(jbody(r) or {}) == ["error"]
-            check(f"overload/{r.status_code} body and Retry-After: 1", ok and r.headers.get("Retry-After") == "1",
-                  f"{r.content[:200]!r} {r.headers.get('Retry-After')}")
-        kinds = {("detail" in (jbody(r) or {}), r.status_code) for r in rs if r.status_code in (429, 503)}
-        check("overload/both styles answered 429 and 503", kinds == {(True, 429), (True, 503), (False, 429), (False, 503)},
-              f"{kinds}")
+
+        def blocker():
+            t = time.time()
+            h = {"inputs": [{"name": "image", "datatype": "BYTES", "shape": [4], "parameters": {"binary_data_size": len(four)}}]}
+            r = oc.post_binary(requests, s.url("/v2/models/resnet18/infer"), h, [four], timeout=60)
+            return r, time.time() - t
+
+        def behind_blocker(calls):
+            with cf.ThreadPoolExecutor(len(calls) + 1) as ex:
+                b = ex.submit(blocker)
+                time.sleep(0.15)
+                rs = list(ex.map(lambda f: f(), calls))
+                br, took = b.result()
+            check("overload/the blocker itself 200", br.status_code == 200, f"{br.status_code} {br.content[:200]!r}")
+            return rs, took
+
+        def styled(name, r, status, predict_style):
+            want_body = {"detail": "Too Many Requests" if status == 429 else "Service Unavailable"}
+            ok = r.status_code == status and r.headers.get("Retry-After") == "1" and (
+                jbody(r) == want_body if predict_style else list(jbody(r) or {}) == ["error"])
+            check(name, ok, f"{r.status_code} {r.content[:200]!r} Retry-After={r.headers.get('Retry-After')}")
+
+        (rp, rv), took = behind_blocker([predict, v2])
+        styled(f"overload/predict 503 after the queue wait (blocker {took:.2f} s)", rp, 503, True)
+        styled(f"overload/v2 503 after the queue wait (blocker {took:.2f} s)", rv, 503, False)
+        rs, took = behind_blocker([predict, v2] * 4)
+        statuses = [r.status_code for r in rs]
+        check("overload/queue of 2: two queued (503 later), six refused 429",
+              sorted(statuses) == [429] * 6 + [503] * 2, f"{statuses} (blocker {took:.2f} s)")
+        for i, r in enumerate(rs):
+            if r.status_code in (429, 503):
+                styled(f"overload/{'predict' if i % 2 == 0 else 'v2'} {r.status_code} body and Retry-After", r,
+                       r.status_code, i % 2 == 0)
+        r = v2()
+        check("overload/served again once idle", r.status_code == 200, f"{r.status_code}")
+        # The request's own `timeout` parameter (µs of queue wait) behind a blocker.
+        with cf.ThreadPoolExecutor(2) as ex:
+            b = ex.submit(blocker)
+            time.sleep(0.15)
+            b64 = base64.b64encode(img).decode()
+            r = requests.post(s.url("/v2/models/resnet18/infer"), timeout=60, json={
+                "parameters": {"timeout": 1000},
+                "inputs": [{"name": "image", "datatype": "BYTES", "shape": [1], "data": [b64]}]})
+            b.result()
+        styled("overload/v2 parameters.timeout 1000 us behind a blocker: 503", r, 503, False)
 
 
 # =============================================================================================
@@ -1221,15 +1252,21 @@ def run_external(label, cmd, timeout):
         not ln.startswith("FAIL ") for ln in p.stdout.splitlines()), (p.stdout + p.stderr)[-500:])
 
 
-def section_docs(cli, models, work):
-    with Server(cli, [models / "mlp.onnx"]) as s:
+def section_docs(cli, repo, work):
+    """A real server of two models (mlp, rows) with the mlp bound to /predict."""
+    with Server(cli, [repo, "--predict-model", "mlp"]) as s:
         run_external("openapi", ["/usr/bin/python3", str(HERE / "check_openapi.py"), "--url", s.base], 120)
         r = s.get("/openapi.json")
         j = jbody(r)
+
+        def resolve(p):
+            ref = p.get("$ref", "")
+            return j["components"]["parameters"].get(ref.rsplit("/", 1)[-1], {}) if ref else p
+
+        params = [resolve(p) for p in (j or {}).get("paths", {}).get("/v2/models/{name}/infer", {}).get("post", {})
+                  .get("parameters", [])] if r.status_code == 200 and j else []
         check("openapi/{name} enum is the served models",
-              r.status_code == 200 and j and any(p.get("name") == "name" and p.get("schema", {}).get("enum") == ["mlp"]
-                                                 for op in j["paths"].get("/v2/models/{name}/infer", {}).values()
-                                                 if isinstance(op, dict) for p in op.get("parameters", [])), "")
+              any(p.get("name") == "name" and p.get("schema", {}).get("enum") == ["mlp", "rows"] for p in params), f"{params}")
         r = s.get("/docs")
         check("docs/page 200 with CSP default-src 'self'", r.status_code == 200 and
               r.headers.get("Content-Security-Policy") == "default-src 'self'", f"{r.status_code} {r.headers}")
@@ -1258,6 +1295,7 @@ def main():
     models = harness.make_models(work)
     proto = sm.proto_repository(work / "proto", models)
     sm.double_model(proto / "rows" / "1" / "model.onnx", "rows", ["batch", "n"])
+    batch = sm.batching_repository(work / "batch", models)
     tmp = work / "tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -1289,9 +1327,9 @@ def main():
             check("oip/proto repository server started", False, str(e))
     section("overload", section_overload, cli, proto)
     section("repository", section_repository, cli, models, work)
-    section("batching", section_batching, cli, sm.batching_repository(work / "batch", models))
+    section("batching", section_batching, cli, batch)
     section("metrics", section_metrics, cli, models)
-    section("docs", section_docs, cli, models, work)
+    section("docs", section_docs, cli, batch, work)
     print(f"# total {time.time() - t0:.1f} s", flush=True)
     c.finish()
 
