@@ -253,6 +253,12 @@ def section_predict(cli, models, work, peer):
                 continue
             check(f"predict/fastapi parity: {name}", (ours.status_code, ours.content) == (theirs.status_code, theirs.content),
                   f"ours {ours.status_code} {ours.content[:240]!r} theirs {theirs.status_code} {theirs.content[:240]!r}")
+        data = json.dumps({"values": [0.5] * 10}).encode()
+        for ctype in ["Application/JSON", "application/json; charset=UTF-8"]:
+            ours, theirs = s.post("/predict", data=data, headers={"Content-Type": ctype}), \
+                peer.post("/predict", data=data, headers={"Content-Type": ctype})
+            check(f"predict/fastapi parity: Content-Type {ctype} (media types are case-insensitive)",
+                  ours.status_code == theirs.status_code == 200, f"ours {ours.status_code} {ours.content[:200]!r} theirs {theirs.status_code}")
         ours, theirs = s.post("/predict", data=b"", headers=JSON), peer.post("/predict", data=b"", headers=JSON)
         check("predict/fastapi parity: empty body", (ours.status_code, ours.content) == (theirs.status_code, theirs.content),
               f"ours {ours.status_code} {ours.content!r} theirs {theirs.status_code} {theirs.content!r}")
@@ -388,6 +394,29 @@ def section_oip_mlp_single(s):
         check("oip/spec example rows equal /predict's", np.allclose(d, [p0, p1], rtol=0, atol=1e-6), f"{d} vs {[p0, p1]}")
         check("oip/FP32 printed with float32 shortest digits", raw_data_text(r.content) == ",".join(py_f32(v) for v in d),
               f"{raw_data_text(r.content)} vs {[py_f32(v) for v in d]}")
+
+
+def section_predict_shapes(cli, models):
+    """/predict on a model whose sample is not a vector (mnist_cnn: [1, 28, 28]): nested values
+    of the per-sample shape, or flat with its element count."""
+    x = np.load(models / "mnist_cnn.in.npy").astype(np.float32)  # (1, 1, 28, 28)
+    ref = np.load(models / "mnist_cnn.out.npy")
+    with Server(cli, [models / "mnist_cnn.onnx"]) as s:
+        nested = s.post("/predict", json={"values": x[0].tolist()})
+        flat = s.post("/predict", json={"values": x.ravel().tolist()})
+        j = jbody(nested)
+        check("predict/nested [1,28,28] values == PyTorch within 1e-5", nested.status_code == 200 and
+              np.allclose(np.array(j["prediction"]), ref, rtol=0, atol=1e-5), f"{nested.status_code} {nested.content[:200]!r}")
+        check("predict/flat 784 values == nested values (same bytes)", flat.status_code == 200 and flat.content == nested.content,
+              f"{flat.status_code} {flat.content[:200]!r}")
+        check("predict/nested prediction keeps the batch dimension [1, 10]",
+              nested.status_code == 200 and np.array(j["prediction"]).shape == (1, 10), "")
+        for name, v in [("nested without the channel", x[0, 0].tolist()), ("flat 783 values", x.ravel()[:783].tolist()),
+                        ("ragged rows", [[row[:27] if i == 5 else row for i, row in enumerate(x[0, 0].tolist())]])]:
+            validation_is(f"predict/mnist {name}: 422 shape", s.post("/predict", json={"values": v}), ["body", "values"],
+                          "value_error.shape")
+        r = s.post("/predict", json={"values": [[[0.5] * 28] * 28] * 1, "other": None})
+        check("predict/mnist nested values of the right shape, another member ignored", r.status_code == 200, f"{r.status_code}")
 
 
 # =============================================================================================
@@ -815,6 +844,11 @@ def oip_errors(s):
     # 415
     error_is("oip/415 text/plain without the binary header", s.post(url, data=json.dumps({"inputs": [good]}),
                                                                       headers={"Content-Type": "text/plain"}), 415)
+    error_is("oip/415 no Content-Type without the binary header", s.post(url, data=json.dumps({"inputs": [good]}),
+                                                                          headers={"Content-Type": ""}), 415)
+    for ctype in ["application/json; charset=utf-8", "application/json ; charset=utf-8", "Application/JSON"]:
+        r = s.post(url, data=json.dumps({"inputs": [good]}), headers={"Content-Type": ctype})
+        check(f"oip/Content-Type {ctype!r} accepted", r.status_code == 200, f"{r.status_code} {r.content[:200]!r}")
     error_is("oip/415 compressed request", s.post(url, data=gzip.compress(json.dumps({"inputs": [good]}).encode()),
                                                   headers={"Content-Type": "application/json", "Content-Encoding": "gzip"}), 415)
     r = s.post(url, json={"inputs": [good]})
@@ -989,6 +1023,13 @@ def section_overload(cli, repo):
                 "inputs": [{"name": "image", "datatype": "BYTES", "shape": [1], "data": [b64]}]})
             b.result()
         styled("overload/v2 parameters.timeout 1000 us behind a blocker: 503", r, 503, False)
+        m = metric_samples(s.get("/metrics").text)
+        lab = dict(model="resnet18", version="1")
+        got = {k: metric(m, "torchless_inference_request_failure", **lab, reason=k) for k in ("rejected", "timeout", "invalid")}
+        check("overload/metrics: failures rejected 6, timeout 5, invalid 0", got == {"rejected": 6, "timeout": 5, "invalid": 0},
+              f"{got}")
+        got = (metric(m, "torchless_inference_request_success", **lab), metric(m, "torchless_inference_count", **lab))
+        check("overload/metrics: 4 successes, 13 rows inferred", got == (4, 13), f"{got}")
 
 
 # =============================================================================================
@@ -1088,6 +1129,50 @@ def section_repository(cli, models, work):
             (r / "mlp" / "torchless.json").write_text("{not json")
         code, err = start_refused(cli, [r])
         check(f"repo/refused at start: {name}", code not in (None, 0) and needle in err, f"exit {code}: {err[-300:]}")
+    # /predict on an unbatched model: values of the declared shape, no batch dimension added.
+    with Server(cli, [work / "proto" / "fixed"]) as s:
+        body_is("repo/unbatched model: /predict nested", s.post("/predict", json={"values": [[1, 2, 3], [4, 5, 6]]}), 200,
+                {"prediction": [[2.0, 4.0, 6.0], [8.0, 10.0, 12.0]]})
+        body_is("repo/unbatched model: /predict flat", s.post("/predict", json={"values": [1, 2, 3, 4, 5, 6]}), 200,
+                {"prediction": [[2.0, 4.0, 6.0], [8.0, 10.0, 12.0]]})
+    # Postprocessing: argmax without labels, top_k with softmax and labels.
+    post = root / "post"
+    for name, config, labels in [("argmax", {"postprocessing": {"kind": "argmax"}}, None),
+                                 ("topk", {"postprocessing": {"kind": "top_k", "top_k": 3, "labels": "labels.txt"}},
+                                  sm.CLASSIFIER_LABELS)]:
+        sm.classifier_model(post / name / "1" / "model.onnx")
+        sm.write_config(post / name, config)
+        if labels:
+            (post / name / "labels.txt").write_text("\n".join(labels) + "\n")
+    scores = [0.1, 0.9, 0.3, 0.7, 0.2]
+    with Server(cli, [post / "argmax"]) as s:
+        body_is("repo/argmax without labels: the index", s.post("/predict", json={"values": scores}), 200, {"prediction": 1})
+    with Server(cli, [post / "topk"]) as s:
+        r = s.post("/predict", json={"values": scores})
+        x64 = np.array(scores, dtype=np.float32).astype(np.float64)
+        soft = np.exp(x64 - x64.max()) / np.exp(x64 - x64.max()).sum()
+        order = [1, 3, 2]
+        j = jbody(r)
+        ok = r.status_code == 200 and j and list(j) == ["prediction", "top_k"] and j["prediction"] == "dog" and \
+            [(t["label"], t["index"]) for t in j["top_k"]] == [(sm.CLASSIFIER_LABELS[i], i) for i in order] and \
+            all(list(t) == ["label", "index", "score"] for t in j["top_k"]) and \
+            np.allclose([t["score"] for t in j["top_k"]], soft[order], rtol=0, atol=1e-6)
+        check("repo/top_k 3 with softmax and labels", ok, f"{r.status_code} {r.content[:300]!r} want scores {soft[order]}")
+        if ok:
+            want = "".join(f'"score":{py_f32(t["score"])}' for t in j["top_k"])
+            got = "".join(re.findall(r'"score":[^,}]+', r.text))
+            check("repo/top_k scores in float32 shortest digits", got == want, f"{got} vs {want}")
+    # predict.enabled / predict.output in torchless.json.
+    cfg = root / "cfgpredict"
+    sm.twice_model(cfg / "twice" / "1" / "model.onnx")
+    sm.write_config(cfg / "twice", {"predict": {"enabled": True, "output": "b"}})
+    sm.identity_model(cfg / "id_fp32" / "1" / "model.onnx", "FP32")
+    with Server(cli, [cfg]) as s:
+        body_is("repo/predict.enabled and predict.output pick the model and output",
+                s.post("/predict", json={"values": [1, 2, 3]}), 200, {"prediction": [[2.0, 4.0, 6.0]]})
+    sm.write_config(cfg / "id_fp32", {"predict": {"enabled": True}})
+    code, err = start_refused(cli, [cfg])
+    check("repo/two models enabling /predict: refused", code not in (None, 0) and "predict" in err, f"{code} {err[-300:]}")
     # Labels whose count matches are accepted: argmax over 1 class gives its name.
     with Server(cli, [mlp_repo("labels1", {"postprocessing": {"kind": "argmax", "labels": "labels.txt"}}, "only\n")]) as s:
         body_is("repo/labels file with the right count: /predict gives the label",
@@ -1118,7 +1203,7 @@ def metric(samples, name, **labels):
 
 def section_batching(cli, repo):
     rng = np.random.default_rng(21)
-    with Server(cli, [repo, "--max-batch-size", "8", "--max-queue-delay-us", "2000"]) as s:
+    with Server(cli, [repo, "--max-batch-size", "8", "--max-queue-delay-us", "2000", "--predict-model", "mlp"]) as s:
         reqs = [rng.standard_normal((1 + i % 4, 10)).astype(np.float32) for i in range(24)]
         single = []
         for x in reqs:
@@ -1150,6 +1235,20 @@ def section_batching(cli, repo):
         hist = metric(after, "torchless_inference_batch_size_count", **lab)
         check("batching/batch_size histogram counts executions",
               hist is not None and hist == metric(after, "torchless_inference_exec_count", **lab), f"{hist}")
+        # /predict (one row each) batched together with v2 requests of the same key.
+        def send_mixed(i):
+            x = reqs[i % len(reqs)]
+            if i % 2:
+                r = requests.post(s.url("/predict"), json={"values": [float(v) for v in x[0]]}, timeout=60)
+                return i, r, np.array(jbody(r)["prediction"]) if r.status_code == 200 else None, single[i % len(reqs)][:1]
+            r = requests.post(s.url("/v2/models/mlp/infer"), json={"inputs": [fp32_input("input", x)]}, timeout=60)
+            return i, r, out_array(jbody(r)) if r.status_code == 200 else None, single[i % len(reqs)]
+
+        with cf.ThreadPoolExecutor(12) as ex:
+            results = list(ex.map(send_mixed, range(48)))
+        wrong = [(i, r.status_code) for i, r, got, want in results
+                 if got is None or got.shape != want.shape or not np.allclose(got, want, rtol=1e-6, atol=1e-6)]
+        check("batching/mixed /predict and v2 requests: each its own answer", not wrong, f"{wrong[:5]}")
         # Rows over max_batch_size: 400 at admission.
         error_is("batching/9 rows over max_batch_size 8: 400", infer(s, "mlp", [fp32_input("input", np.zeros((9, 10)))]), 400)
 
@@ -1315,6 +1414,7 @@ def main():
     peer = Peer(models / "mlp.ts.pt") if "predict" in only else None
     try:
         section("predict", section_predict, cli, models, tmp, peer)
+        section("predict", section_predict_shapes, cli, models)
     finally:
         if peer:
             peer.stop()

@@ -7,6 +7,7 @@ repositories with torchless.json.
     fixed                        x FP32 [2,3] (no batch dimension) -> y = 2x
     classifier                   x FP32 [-1,5] -> scores (Identity), labels.txt of 5 names
     rows                         x FP32 [-1,-1] -> y = 2x (a dynamic second dimension)
+    twice                        x FP32 [-1,3] -> a = x, b = 2x (one input, two outputs)
 """
 import io
 import json
@@ -70,6 +71,15 @@ def double_model(path, name, in_shape):
     two = numpy_helper.from_array(np.array(2.0, dtype=np.float32), "two")
     g = helper.make_graph([helper.make_node("Mul", ["x", "two"], ["y"])], name,
                           [_vi("x", TensorProto.FLOAT, in_shape)], [_vi("y", TensorProto.FLOAT, in_shape)],
+                          initializer=[two])
+    _save(g, path)
+
+
+def twice_model(path):
+    two = numpy_helper.from_array(np.array(2.0, dtype=np.float32), "two")
+    f = TensorProto.FLOAT
+    g = helper.make_graph([helper.make_node("Identity", ["x"], ["a"]), helper.make_node("Mul", ["x", "two"], ["b"])],
+                          "twice", [_vi("x", f, ["batch", 3])], [_vi("a", f, ["batch", 3]), _vi("b", f, ["batch", 3])],
                           initializer=[two])
     _save(g, path)
 
