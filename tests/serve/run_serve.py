@@ -363,6 +363,11 @@ def predict_errors(s):
     head, _, rest = raw.partition(b"\r\n\r\n")
     check("predict/error: body over 16 MiB 413", head.startswith(b"HTTP/1.1 413") and
           rest.startswith(b'{"detail":"request body larger than 16777216 bytes"}'), f"{raw[:300]!r}")
+    raw = s.raw(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 30000000\r\n\r\n",
+                read_timeout=3)
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    check("predict/error: declared body of 30 MB: 413", head.startswith(b"HTTP/1.1 413") and
+          rest.startswith(b'{"detail":"request body larger than 16777216 bytes"}'), f"{raw[:300]!r}")
     # A large but valid body (parsed off the I/O thread) still works.
     big = json.dumps({"values": ten, "pad": "x" * 400_000}).encode()
     r = s.post("/predict", data=big, headers=JSON)
@@ -932,6 +937,21 @@ def section_image(s, models, work):
     body_is("image/400 multipart without a boundary",
             s.post("/predict", data=multipart([("file", "a.png", None, png)])[0], headers={"Content-Type": "multipart/form-data"}),
             400, {"detail": "There was an error parsing the body"})
+    # Multipart bodies have their own limit (20 MiB): 17 MB passes, over 20 MiB is 413 before reading.
+    r = post_multipart(s, [("pad", None, None, b"\0" * 17_000_000), ("file", "a.png", "image/png", png)])
+    body_is("image/multipart body of 17 MB (over the JSON limit) accepted", r, 200, {"prediction": labels[sm.torchvision_argmax(ts, png)[0]]})
+    raw = s.raw(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                b"Content-Length: 20971521\r\n\r\n", read_timeout=3)
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    check("image/multipart body over 20 MiB: 413", head.startswith(b"HTTP/1.1 413") and
+          rest.startswith(b'{"detail":"request body larger than 20971520 bytes"}'), f"{raw[:300]!r}")
+    def chunks():
+        yield multipart([("file", "a.png", "image/png", png)])[0][:-40]
+        for _ in range(22):
+            yield b"\0" * (1 << 20)
+    r = s.post("/predict", data=chunks(), headers={"Content-Type": multipart([])[1]})
+    body_is("image/chunked multipart body over 20 MiB: 413 naming the multipart limit", r, 413,
+            {"detail": "request body larger than 20971520 bytes"})
     validation_is("image/JSON to the image model: shape error", s.post("/predict", json={"values": [0.5] * 10}),
                   ["body", "values"], "value_error.shape")
     # The same refusals through the OIP raw image input.
