@@ -21,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -1347,6 +1346,35 @@ def section_metrics(cli, models):
             check(f"metrics/{n} present", n in names or n + "_total" in names, "")
 
 
+def section_stuck_log(cli, models):
+    """The access log never holds up the server: with stdout a pipe nobody reads (a stalled log
+    collector), requests are answered and SIGTERM still ends the process within the drain bounds."""
+    port = free_port()
+    p = subprocess.Popen([str(cli), "serve", str(models / "mlp.onnx"), "--port", str(port)],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        ses = requests.Session()
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if ses.get(f"http://127.0.0.1:{port}/v2/health/ready", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.05)
+        codes = {ses.get(f"http://127.0.0.1:{port}/v2/models/mlp", timeout=10).status_code for _ in range(1500)}
+        check("log/1500 requests answered with stdout stalled", codes == {200}, f"{codes}")
+        p.terminate()
+        try:
+            code = p.wait(timeout=10)
+            check("log/SIGTERM exits with stdout stalled", code in (0, 2), f"exit {code}")
+        except subprocess.TimeoutExpired:
+            check("log/SIGTERM exits with stdout stalled", False, "still running 10 s after SIGTERM (the log flush blocks)")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 # =============================================================================================
 # 6.8 /openapi.json and /docs (check_openapi.py, docs_page.py against a real server)
 # =============================================================================================
@@ -1449,6 +1477,7 @@ def main():
     section("repository", section_repository, cli, models, work)
     section("batching", section_batching, cli, batch)
     section("metrics", section_metrics, cli, models)
+    section("metrics", section_stuck_log, cli, models)
     section("docs", section_docs, cli, batch, work)
     print(f"# total {time.time() - t0:.1f} s", flush=True)
     c.finish()
