@@ -59,7 +59,9 @@ def make_models(work):
 
 
 class Server:
-    """`torchless serve ARGS...` on a free port; stdout (the JSON access log) is kept in self.log."""
+    """`torchless serve ARGS...` on a free port; stdout (the JSON access log) goes to the file
+    `log` when given, else to /dev/null (never to an unread pipe: a full pipe would block the
+    server's log flush at shutdown)."""
 
     def __init__(self, cli, args, env=None, ready_timeout=120, log=None):
         self.cli, self.args = str(cli), [str(a) for a in args]
@@ -73,7 +75,7 @@ class Server:
     def start(self):
         cmd = [self.cli, "serve", *self.args, "--port", str(self.port)]
         self.logf = open(self.log_path, "w") if self.log_path else subprocess.DEVNULL
-        self.proc = subprocess.Popen(cmd, stdout=self.logf if self.log_path else subprocess.PIPE,
+        self.proc = subprocess.Popen(cmd, stdout=self.logf,
                                      stderr=subprocess.PIPE, env=self.env)
         deadline = time.time() + self.ready_timeout
         while time.time() < deadline:
@@ -96,6 +98,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.log_path and self.proc:
+            self.logf.close()
         return self.proc.returncode if self.proc else None
 
     def __enter__(self):
