@@ -183,6 +183,7 @@ class RawConn:
         self.sock.connect((host, port))
         self.buf = b""
         self.eof = False
+        self.reset = False  # the connection ended with a reset (unread data at the peer's close)
 
     def send(self, data):
         self.sock.sendall(data)
@@ -197,7 +198,7 @@ class RawConn:
         try:
             b = self.sock.recv(65536)
         except (ConnectionResetError, BrokenPipeError):
-            b = b""
+            b, self.reset = b"", True
         if not b:
             self.eof = True
             return False
@@ -216,6 +217,8 @@ class RawConn:
         head_bytes = self.buf[:end].decode("latin-1")
         lines = head_bytes.split("\r\n")
         parts = lines[0].split(" ", 2)
+        if len(parts) < 2 or parts[0] not in ("HTTP/1.0", "HTTP/1.1") or not parts[1].isdigit() or len(parts[1]) != 3:
+            raise ValueError(f"not a status line: {lines[0][:80]!r}")
         version, status = parts[0], int(parts[1])
         reason = parts[2] if len(parts) > 2 else ""
         headers = []
@@ -241,6 +244,18 @@ class RawConn:
         r.raw = self.buf[:rest_at + length]
         self.buf = self.buf[rest_at + length:]
         return r
+
+    def peer_closed_now(self):
+        """True if a close (FIN or reset) from the peer has already arrived and nothing else is buffered."""
+        import select
+        if self.eof:
+            return True
+        if not select.select([self.sock], [], [], 0)[0]:
+            return False
+        try:
+            return self.sock.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def closed_by_peer(self, timeout):
         """True if the peer closes within `timeout` s; bytes that arrive meanwhile stay buffered."""

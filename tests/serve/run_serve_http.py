@@ -86,6 +86,9 @@ def exchange(port, data, timeout=10.0, count=1, head=False):
                 out.append(seen(conn.read_response(head=head), repr(data[:60])))
             except (Truncated, socket.timeout, OSError):
                 out.append(None)
+            except ValueError as e:  # not HTTP: counted with the header faults
+                header_faults.append(f"{data[:60]!r}: {e}")
+                out.append(None)
     return out[0] if count == 1 else out
 
 
@@ -177,9 +180,19 @@ def test_connections(port, ref):
             r2 = conn.read_response()
             ok = r1.status == 200 and r2 is not None and r2.status == 200 and r2.body == b'{"ready":true}'
             detail = f"{r1!r} then {r2!r}"
-        except (Truncated, socket.timeout, ValueError, IndexError, AttributeError) as e:
+        except (Truncated, socket.timeout, ValueError, AttributeError) as e:
             ok, detail = False, f"{type(e).__name__}: the response to HEAD carries a body, framing is lost ({e})"
         check("HEAD then GET on one connection: HEAD has no body", ok, detail)
+
+
+def same_prediction(got, want):
+    """Equal /predict answers, up to float32 rounding: a request batched with others may come from
+    a different kernel path than the same request alone."""
+    try:
+        a, b = json.loads(got)["prediction"][0][0], json.loads(want)["prediction"][0][0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return False
+    return abs(a - b) <= 1e-6 * max(1.0, abs(b))
 
 
 def test_pipelining(port, ref_for, depth):
@@ -211,7 +224,7 @@ def test_pipelining(port, ref_for, depth):
                 bad.append(f"#{i}: {e!r}")
                 break
             if r is None or r.header("x-request-id") != rid or r.status != status or \
-                    (r.body != expect if status == 200 and i % 5 == 0 else expect not in r.body):
+                    (not same_prediction(r.body, expect) if status == 200 and i % 5 == 0 else expect not in r.body):
                 bad.append(f"#{i}: expected {status} {rid}, got {r!r}")
         check("pipelining: 20 mixed requests in one send, answered in order", not bad, "; ".join(bad[:3]))
 
@@ -520,9 +533,12 @@ def test_deadlines(port):
 
 def test_idle_during_write(cli, mlp, work):
     """A response still being written is not 'idle': the idle deadline must not cut it."""
-    with Server(cli, [mlp, "--idle-timeout", "1", "--write-timeout", "6"], log=work / "idlewrite.log") as s:
-        with RawConn(s.port, 8, rcvbuf=4096) as conn:
-            n = 8  # under the pipeline window, so the session waits for a next request meanwhile
+    # 500 x 20 KB of responses exceed the socket buffers, so writes are pending during the pause;
+    # the window (1000) is not full, so the session also waits for a next request meanwhile.
+    with Server(cli, [mlp, "--idle-timeout", "1", "--write-timeout", "6", "--pipeline-depth", "1000"],
+                log=work / "idlewrite.log") as s:
+        with RawConn(s.port, 8, rcvbuf=2048) as conn:
+            n = 500
             conn.send(get("/docs/assets/docs.js") * n)
             time.sleep(2.5)  # no reading: no write progress for 2.5 s, under --write-timeout 6
             got = 0
@@ -600,7 +616,7 @@ def mutate(rng, b):
 
 def fuzz_case(rng, i):
     """(bytes to send, route for the error style or None)."""
-    kind = i % 10
+    kind = i % 12
     predict_body = json.dumps({"values": VALUES}).encode()
     v2b = v2_body(rows(rng.randint(1, 3), i), f"f{i}").encode()
     if kind == 0:  # random bytes
@@ -643,6 +659,23 @@ def fuzz_case(rng, i):
         body = rng.choice([b"", predict_body, v2b, b"{}", b"[]", b"null", b"x" * 50])
         headers = [("Content-Type", rng.choice(CTYPES))] if rng.random() < 0.8 else []
         return req(rng.choice(METHODS), path, body, headers), path
+    if kind == 10:  # a whole valid request, mutated anywhere (request line, headers, framing, body)
+        base = rng.choice([predict(), v2(rows(2, i), f"f{i}"), get("/v2/models/mlp"),
+                           req("POST", "/predict", json.dumps({"values": VALUES}).encode(),
+                               [("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")])])
+        if b"Transfer-Encoding" in base:
+            head, _, body = base.partition(b"\r\n\r\n")
+            base = head + b"\r\n\r\n" + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+        return mutate(rng, base), None
+    if kind == 11:  # several requests pipelined, some broken
+        parts = [rng.choice([predict(), v2(rows(1, i)), get("/v2/health/live"), get("/nope"),
+                             req("POST", "/predict", b"{", [("Content-Type", "application/json")]),
+                             req("POST", "/v2/models/mlp/infer", b"[]", [("Content-Type", "application/json")])])
+                 for _ in range(rng.randint(2, 6))]
+        if rng.random() < 0.5:
+            k = rng.randrange(len(parts))
+            parts[k] = mutate(rng, parts[k])
+        return b"".join(parts), None
     # kind 9: a mutated path / query
     path = rng.choice(ROUTES)
     path = mutate(rng, path.encode()).decode("latin-1")
@@ -652,7 +685,7 @@ def fuzz_case(rng, i):
 
 def test_fuzz(port, n=2000):
     rng = random.Random(1234)
-    answered, five_hundreds, style_bad, not_json = 0, [], [], []
+    answered, five_hundreds, style_bad, not_json, statuses = 0, [], [], [], {}
     for i in range(n):
         data, route = fuzz_case(rng, i)
         try:
@@ -664,6 +697,7 @@ def test_fuzz(port, n=2000):
                     if r is None:
                         break
                     answered += 1
+                    statuses[r.status] = statuses.get(r.status, 0) + 1
                     seen(r, f"fuzz #{i}")
                     if r.status >= 500 and r.status != 503:
                         five_hundreds.append(f"#{i} {data[:120]!r} -> {r.status} {r.body[:200]!r}")
@@ -671,15 +705,17 @@ def test_fuzz(port, n=2000):
                         j = body_json(r)
                         if not isinstance(j, dict):
                             not_json.append(f"#{i} {data[:80]!r} -> {r.status} {r.body[:80]!r}")
-                        elif route is not None and r.status not in (400, 408, 413, 414, 431) or \
-                                route is not None and r.status in (413,) and route.startswith("/v2"):
+                        elif route is not None:  # well-formed HTTP: the route decides the style
                             v2route = route == "/v2" or route.startswith("/v2/")
                             if (v2route and "error" not in j) or (not v2route and "detail" not in j):
                                 style_bad.append(f"#{i} {data[:80]!r} -> {r.status} {r.body[:100]!r}")
+        except ValueError as e:
+            five_hundreds.append(f"#{i} {data[:120]!r} -> unparseable response: {e}")
         except (Truncated, socket.timeout, OSError) as e:
             if isinstance(e, (ConnectionRefusedError,)):
                 five_hundreds.append(f"#{i}: connection refused (server down?)")
                 break
+    print(f"  fuzz: {answered} responses to {n} requests, statuses {dict(sorted(statuses.items()))}")
     check(f"fuzz: {n} malformed requests, no 5xx but 503", not five_hundreds,
           f"{len(five_hundreds)}: " + " | ".join(five_hundreds[:3]))
     check("fuzz: every error body is JSON", not not_json, f"{len(not_json)}: " + " | ".join(not_json[:3]))
@@ -778,6 +814,10 @@ def test_sigterm_under_load(cli, mlp, work, ref):
                 continue
             rid = f"c{k}-{seq}"
             seq += 1
+            if conn.peer_closed_now():  # the server closed this idle connection: not a lost request
+                conn.close()
+                conn = None
+                continue
             try:
                 conn.send(predict(headers=[("X-Request-ID", rid)]))
             except OSError:
@@ -796,8 +836,8 @@ def test_sigterm_under_load(cli, mlp, work, ref):
                 r = None
             with lock:
                 if r is None:
-                    stats["unanswered"].append(rid)
-                elif r.status == 200 and r.body == ref and r.header("x-request-id") == rid:
+                    stats["unanswered"].append((rid, "reset" if conn.reset else "eof"))
+                elif r.status == 200 and same_prediction(r.body, ref) and r.header("x-request-id") == rid:
                     stats["ok"] += 1
                     if sigterm_at[0] and time.time() - sigterm_at[0] < 0.8:
                         stats["during_delay_ok"] += 1
@@ -829,7 +869,7 @@ def test_sigterm_under_load(cli, mlp, work, ref):
     stop.set()
     for t in threads:
         t.join()
-    print(f"  sigterm: ok {stats['ok']}, 503 {stats['s503']}, unanswered {len(stats['unanswered'])}, "
+    print(f"  sigterm: ok {stats['ok']}, 503 {stats['s503']}, unanswered {stats['unanswered'][:8]}, "
           f"truncated {len(stats['truncated'])}, other {len(stats['other'])}, probes {len(probes)}")
     check("SIGTERM under load: exit code 0 after a clean drain", code == 0, f"exit {code}")
     check("SIGTERM: readiness 503 at once (within 0.3 s)",
@@ -851,12 +891,13 @@ def test_sigterm_under_load(cli, mlp, work, ref):
         if "request_id" in j:
             logged[j["request_id"]] = j
     read_unanswered = [(rid, logged[rid].get("status"), logged[rid].get("bytes_out"))
-                       for rid in stats["unanswered"] if rid in logged]
+                       for rid, _ in stats["unanswered"] if rid in logged]
     check("SIGTERM: no request read by the server goes unanswered", not read_unanswered, repr(read_unanswered[:5]))
-    not_read = [rid for rid in stats["unanswered"] if rid not in logged]
-    check("SIGTERM: no request lost by closing a connection with unread bytes (kept-alive race)",
-          len(not_read) == 0, f"{len(not_read)} request(s) sent on open keep-alive connections got no response "
-                              f"and the server never logged them: {not_read[:4]}")
+    # A reset means the server closed its socket with our request unread in it: the request had fully
+    # arrived before the close (an orderly close of an idle connection gives EOF instead).
+    reset = [rid for rid, how in stats["unanswered"] if how == "reset" and rid not in logged]
+    check("SIGTERM: no request that had fully arrived is dropped by closing its connection (reset)",
+          not reset, f"{len(reset)} request(s) sent on an open keep-alive connection were reset unanswered: {reset[:4]}")
 
 
 def test_second_signal(cli, mlp, work):
@@ -1009,9 +1050,12 @@ def main():
         return not only or name in only
 
     t_start = time.time()
-    max_header, max_body, max_elements, depth = 8192, 65536, 100, 8
+    max_header, max_body, max_elements, depth = 16384, 65536, 100, 8
+    helptext = run_cli(cli, "serve", "--help").stdout
+    check("every limit of 6.3 is a flag (--max-header-bytes, --max-uri-bytes)",
+          "--max-header-bytes" in helptext and "--max-uri-bytes" in helptext, "missing from `serve --help`")
     main_log = work / "main.log"
-    s = Server(cli, [mlp, "--max-header-bytes", max_header, "--max-body-bytes", max_body,
+    s = Server(cli, [mlp, "--max-body-bytes", max_body,
                      "--max-tensor-elements", max_elements, "--pipeline-depth", depth, *TIMEOUTS],
                log=main_log).start()
     try:
