@@ -9,6 +9,7 @@ by the real tools, and a check counter that prints the final `N passed, N failed
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -244,6 +245,25 @@ class RawConn:
         r.raw = self.buf[:rest_at + length]
         self.buf = self.buf[rest_at + length:]
         return r
+
+    def acked_before_close(self, timeout=0.5):
+        """Watches TCP_INFO until the peer's kernel has acknowledged every byte sent or the connection
+        ends, and tells whether the bytes had fully arrived at the peer before it closed: every byte
+        acknowledged while ESTABLISHED, or by the FIN itself (CLOSE_WAIT never seen with bytes
+        unacknowledged). A FIN that crossed the bytes on the wire gives False."""
+        deadline = time.time() + timeout
+        spin = time.time() + 0.002
+        while True:
+            info = self.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+            state, unacked = info[0], struct.unpack_from("<I", info, 24)[0]
+            if state not in (1, 8):  # ESTABLISHED, CLOSE_WAIT
+                return False
+            if unacked == 0:
+                return True
+            if state == 8 or time.time() > deadline:
+                return False
+            if time.time() > spin:
+                time.sleep(0.0002)
 
     def peer_closed_now(self):
         """True if a close (FIN or reset) from the peer has already arrived and nothing else is buffered."""
