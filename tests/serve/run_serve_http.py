@@ -318,6 +318,37 @@ def test_chunked_and_expect(port, ref, max_body):
             check(f"Expect: 100-continue: {name}, without waiting for the body", ok, repr(r))
 
 
+def test_framing(port, ref):
+    body = json.dumps({"values": VALUES}).encode()
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    head = b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    # Content-Length together with chunked, or two different lengths: 400 and close (smuggling).
+    for name, data in (("Transfer-Encoding: chunked with Content-Length",
+                        head + b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n" + chunked),
+                       ("two different Content-Length headers",
+                        head + b"Content-Length: %d\r\nContent-Length: 3\r\n\r\n" % len(body) + body)):
+        r1, r2 = exchange(port, data + get("/v2/health/live"), timeout=2, count=2)
+        check(f"{name}: 400, nothing else answered", r1 is not None and r1.status == 400 and r2 is None, f"{r1!r} {r2!r}")
+    # chunked must be the last transfer coding of a request (RFC 9112 6.3): otherwise 400 and close,
+    # never a body-less request followed by the "body" parsed as the next request.
+    smuggled = get("/v2/health/live", [("X-Request-ID", "smuggled")])
+    r1, r2 = exchange(port, head + b"Transfer-Encoding: chunked, gzip\r\n\r\n" + smuggled, timeout=2, count=2)
+    check("Transfer-Encoding: chunked, gzip: 400 and close, the body is not run as a request",
+          r1 is not None and r1.status == 400 and (r2 is None or r2.header("x-request-id") != "smuggled"),
+          f"{r1!r} then {r2!r}")
+    # A transfer coding the server does not implement is not silently ignored.
+    r = exchange(port, head + b"Transfer-Encoding: gzip, chunked\r\n\r\n" + chunked, timeout=2)
+    check("Transfer-Encoding: gzip, chunked is refused (501/415/400), not decoded as plain JSON",
+          r is not None and r.status in (400, 415, 501), repr(r))
+    # Media types are case-insensitive, parameters may follow optional whitespace (RFC 9110 8.3.1).
+    for ctype in ("Application/JSON", "application/json ; charset=utf-8", "APPLICATION/JSON;charset=UTF-8"):
+        r = exchange(port, req("POST", "/predict", body, [("Content-Type", ctype)]))
+        r2 = exchange(port, req("POST", "/v2/models/mlp/infer", v2_body([VALUES]), [("Content-Type", ctype)]))
+        check(f"Content-Type {ctype!r} is JSON on /predict and /v2",
+              r is not None and r.status == 200 and r2 is not None and r2.status == 200,
+              f"/predict {r.status if r else None}, /v2 {r2.status if r2 else None}: {(r2.body if r2 else b'')[:80]!r}")
+
+
 # ---- limits --------------------------------------------------------------------------------
 
 def test_limits(port, max_header, max_body, max_elements):
@@ -395,6 +426,38 @@ def test_limits(port, max_header, max_body, max_elements):
     r = exchange(port, req("POST", "/predict", '{"values":' + shallow + "}", [("Content-Type", "application/json")]))
     check("nesting 21 on /predict is a shape error, not a nesting error",
           r is not None and r.status == 422 and b"value_error.shape" in r.body, repr(r))
+
+
+def rss_kib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def test_chunk_memory(cli, mlp, work):
+    """Chunk-size lines, chunk extensions and trailers are framing, not body: without a bound of
+    their own, one connection makes the server buffer anything it sends (6.4: memory is bounded by
+    connections x (header limit + pipeline window))."""
+    vectors = {"chunk extension": b"1;", "trailer field": b"1\r\nx\r\n0\r\nX-T: ", "chunk-size digits": b"0"}
+    for name, prefix in vectors.items():
+        with Server(cli, [mlp, "--max-body-bytes", "65536", "--body-timeout", "5", "--access-log", "off"],
+                    log=work / "chunkmem.log") as s:
+            rss0 = rss_kib(s.proc.pid)
+            fill = b"0" if name == "chunk-size digits" else b"a"
+            with RawConn(s.port, 5) as conn:
+                sent = 0
+                try:
+                    conn.send(req("POST", "/predict", b"", [("Content-Type", "application/json"),
+                                                            ("Transfer-Encoding", "chunked")]) + prefix)
+                    while sent < 32 << 20:
+                        conn.send(fill * (1 << 20))
+                        sent += 1 << 20
+                except OSError:
+                    pass  # refused and closed: bounded
+                growth = rss_kib(s.proc.pid) - rss0
+            check(f"an endless {name} is bounded (32 MiB sent, --max-body-bytes 64 KiB): RSS growth < 4 MiB",
+                  growth < 4 << 10, f"RSS grew by {growth} KiB after {sent >> 20} MiB")
 
 
 def test_max_connections(cli, mlp, work):
@@ -769,13 +832,6 @@ def test_fuzz(port, n=2000):
 
 
 # ---- overload ------------------------------------------------------------------------------
-
-def rss_kib(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
 
 def test_overload(cli, mlp, work):
     with Server(cli, [mlp, "--max-queue-size", "4", "--threads", "1", "--max-batch-size", "1",
@@ -1199,6 +1255,8 @@ def main():
             test_pipelining(port, ref_for, depth)
         if want("chunked"):
             test_chunked_and_expect(port, ref, max_body)
+        if want("framing"):
+            test_framing(port, ref)
         if want("limits"):
             test_limits(port, max_header, max_body, max_elements)
         if want("ids"):
@@ -1219,6 +1277,8 @@ def main():
         test_access_log(main_log)
     if want("idlewrite"):
         test_idle_during_write(cli, mlp, work)
+    if want("chunkmem"):
+        test_chunk_memory(cli, mlp, work)
     if want("maxconn"):
         test_max_connections(cli, mlp, work)
     if want("overload"):
