@@ -902,12 +902,11 @@ def test_overload(cli, mlp, work):
 
 # ---- graceful shutdown ---------------------------------------------------------------------
 
-def test_sigterm_under_load(cli, mlp, work, ref):
-    log = work / "sigterm.log"
+def sigterm_round(cli, mlp, log, ref, stats, tag):
+    """One server under 8 keep-alive clients, SIGTERM after 1 s; adds its observations to `stats`."""
     s = Server(cli, [mlp, "--shutdown-delay", "1", "--drain-timeout", "10"], log=log).start()
     stop = threading.Event()
     lock = threading.Lock()
-    stats = {"ok": 0, "s503": 0, "other": [], "truncated": [], "unanswered": [], "during_delay_ok": 0}
     sigterm_at = [None]
 
     def client(k):
@@ -922,7 +921,7 @@ def test_sigterm_under_load(cli, mlp, work, ref):
                     return  # the listener is gone
                 time.sleep(0.01)
                 continue
-            rid = f"c{k}-{seq}"
+            rid = f"{tag}c{k}-{seq}"
             seq += 1
             if conn.peer_closed_now():  # the server closed this idle connection: not a lost request
                 conn.close()
@@ -982,29 +981,41 @@ def test_sigterm_under_load(cli, mlp, work, ref):
     stop.set()
     for t in threads:
         t.join()
-    print(f"  sigterm: ok {stats['ok']}, 503 {stats['s503']}, unanswered {stats['unanswered'][:8]}, "
-          f"truncated {len(stats['truncated'])}, other {len(stats['other'])}, probes {len(probes)}")
-    check("SIGTERM under load: exit code 0 after a clean drain", code == 0, f"exit {code}")
-    check("SIGTERM: readiness answers 503 {\"ready\":false}", ready_body[0] in (None, b'{"ready":false}'),
-          repr(ready_body[0]))
-    check("SIGTERM: readiness 503 at once (within 0.3 s)",
-          probes and all(p[1] == 503 for p in probes if p[0] > 0.3) and any(p[1] == 503 for p in probes[:4]),
-          repr(probes[:6]))
-    check("SIGTERM: liveness stays 200 during --shutdown-delay", probes and all(p[2] == 200 for p in probes),
-          repr([p for p in probes if p[2] != 200][:5]))
-    check("SIGTERM: requests keep being served during --shutdown-delay", stats["during_delay_ok"] > 0,
-          f"{stats['during_delay_ok']} answered 200 in the delay")
-    check("SIGTERM: no truncated response", not stats["truncated"], repr(stats["truncated"][:3]))
-    check("SIGTERM: every answer is 200 or 503 + Retry-After", not stats["other"], repr(stats["other"][:3]))
-    # A request the server read (it is in the access log) must have been answered.
-    logged = {}
+    stats["codes"].append(code)
+    stats["probes"].extend(probes)
+    if ready_body[0] is not None:
+        stats["ready_body"].add(ready_body[0])
+    # Unanswered requests the server logged were read by it.
     for line in log.read_text().splitlines():
         try:
             j = json.loads(line)
         except ValueError:
             continue
         if "request_id" in j:
-            logged[j["request_id"]] = j
+            stats["logged"][j["request_id"]] = j
+
+
+def test_sigterm_under_load(cli, mlp, work, ref):
+    """SIGTERM with 8 clients sending continuously, 3 rounds (the lost-request race is intermittent)."""
+    stats = {"ok": 0, "s503": 0, "other": [], "truncated": [], "unanswered": [], "during_delay_ok": 0,
+             "codes": [], "probes": [], "ready_body": set(), "logged": {}}
+    for i in range(3):
+        sigterm_round(cli, mlp, work / f"sigterm{i}.log", ref, stats, f"r{i}")
+    probes, logged = stats["probes"], stats["logged"]
+    print(f"  sigterm x3: ok {stats['ok']}, 503 {stats['s503']}, unanswered {stats['unanswered'][:8]}, "
+          f"truncated {len(stats['truncated'])}, other {len(stats['other'])}, probes {len(probes)}")
+    check("SIGTERM under load: exit code 0 after a clean drain", stats["codes"] == [0, 0, 0], f"exits {stats['codes']}")
+    check("SIGTERM: readiness answers 503 {\"ready\":false}", stats["ready_body"] <= {b'{"ready":false}'},
+          repr(stats["ready_body"]))
+    check("SIGTERM: readiness 503 at once (within 0.3 s)",
+          probes and all(p[1] == 503 for p in probes if p[0] > 0.3) and any(p[1] == 503 for p in probes[:4]),
+          repr([p for p in probes if p[0] > 0.3 and p[1] != 503][:6]))
+    check("SIGTERM: liveness stays 200 during --shutdown-delay", probes and all(p[2] == 200 for p in probes),
+          repr([p for p in probes if p[2] != 200][:5]))
+    check("SIGTERM: requests keep being served during --shutdown-delay", stats["during_delay_ok"] > 0,
+          f"{stats['during_delay_ok']} answered 200 in the delay")
+    check("SIGTERM: no truncated response", not stats["truncated"], repr(stats["truncated"][:3]))
+    check("SIGTERM: every answer is 200 or 503 + Retry-After", not stats["other"], repr(stats["other"][:3]))
     read_unanswered = [(rid, logged[rid].get("status"), logged[rid].get("bytes_out"))
                        for rid, _ in stats["unanswered"] if rid in logged]
     check("SIGTERM: no request read by the server goes unanswered", not read_unanswered, repr(read_unanswered[:5]))
@@ -1046,10 +1057,11 @@ def test_slow_model(cli, models, work):
     """resnet18 (~0.1 s per request on one worker): requests in flight are not 'idle', and a drain
     serves every pipelined request already read."""
     log = work / "slow.log"
-    s = Server(cli, [models / "resnet18.onnx", "--threads", "1", "--max-batch-size", "1", "--idle-timeout", "1",
+    s = Server(cli, [models / "resnet18.onnx", "--threads", "1", "--max-batch-size", "1", "--idle-timeout", "500ms",
                      "--drain-timeout", "20"], log=log).start()
     try:
-        n = 14  # ~1.5 s of work, under the pipeline window
+        n = 15  # 0.75 to 2 s of work, under the pipeline window (16)
+        t0 = time.time()
         with RawConn(s.port, 30) as conn:
             conn.send(b"".join(resnet_request(None, f"slow-{i}") for i in range(n)))
             got, last = 0, None
@@ -1061,7 +1073,9 @@ def test_slow_model(cli, models, work):
                     got, last = got + 1, r
             except (Truncated, socket.timeout):
                 pass
-            check(f"{n} pipelined slow requests (~1.5 s > --idle-timeout 1) all answered", got == n, f"{got}/{n}")
+            took = time.time() - t0
+            check(f"{n} pipelined slow requests ({took:.1f} s > --idle-timeout 0.5) all answered", got == n and took > 0.6,
+                  f"{got}/{n} in {took:.2f} s")
             check("a connection with requests in flight is not idle: no Connection: close",
                   last is not None and last.header("connection") is None, repr(last))
             conn.send(get("/v2/health/live"))
@@ -1073,23 +1087,25 @@ def test_slow_model(cli, models, work):
         t = timeouts(s.port)
         check("no idle timeout counted while requests were in flight", t["idle"] == 0, repr(t))
 
-        # SIGTERM with 6 pipelined requests read and queued: all are served, the last with Connection: close.
+        # SIGTERM once the first of 12 pipelined requests is answered (the others are read and queued):
+        # all are served, the last with Connection: close.
+        n = 12
         conn = RawConn(s.port, 30)
-        conn.send(b"".join(resnet_request(None, f"drain-{i}") for i in range(6)))
-        time.sleep(0.3)
-        s.proc.send_signal(signal.SIGTERM)
+        conn.send(b"".join(resnet_request(None, f"drain-{i}") for i in range(n)))
         statuses = []
         try:
-            for i in range(6):
+            for i in range(n):
                 r = conn.read_response()
                 statuses.append((r.status, r.header("connection")) if r else None)
+                if i == 0:
+                    s.proc.send_signal(signal.SIGTERM)
         except (Truncated, socket.timeout, OSError) as e:
             statuses.append(type(e).__name__)
         conn.close()
-        check("drain: every pipelined request already read is answered (6 x 200)",
-              [x[0] if isinstance(x, tuple) else x for x in statuses] == [200] * 6, repr(statuses))
+        check(f"drain: every pipelined request already read is answered ({n} x 200)",
+              [x[0] if isinstance(x, tuple) else x for x in statuses] == [200] * n, repr(statuses))
         check("drain: the last of them carries Connection: close",
-              len(statuses) == 6 and isinstance(statuses[-1], tuple) and statuses[-1][1] == "close", repr(statuses))
+              len(statuses) == n and isinstance(statuses[-1], tuple) and statuses[-1][1] == "close", repr(statuses))
         code = s.proc.wait(timeout=30)
         check("drain with pipelined requests: exit 0", code == 0, f"exit {code}")
     finally:
