@@ -9,6 +9,7 @@ by the real tools, and a check counter that prints the final `N passed, N failed
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -140,3 +141,193 @@ def run_cli(cli, *args):
 def load_json(path):
     with open(path) as f:
         return json.load(f)
+
+
+class RawResponse:
+    """One HTTP response read off a socket: status, headers (lower-case names, in order), body."""
+
+    def __init__(self, version, status, reason, headers, body, raw):
+        self.version, self.status, self.reason = version, status, reason
+        self.headers, self.body, self.raw = headers, body, raw
+
+    def header(self, name, default=None):
+        name = name.lower()
+        for k, v in self.headers:
+            if k == name:
+                return v
+        return default
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return f"<{self.status} {self.raw[:300]!r}>"
+
+
+class Truncated(Exception):
+    """The connection ended inside a response (`partial` holds the bytes that did arrive)."""
+
+    def __init__(self, partial):
+        super().__init__(f"connection closed after {len(partial)} bytes of a response")
+        self.partial = partial
+
+
+class RawConn:
+    """A client socket that can misbehave: send any bytes, then read responses one by one.
+
+        c = RawConn(port)
+        c.send(b"GET /v2/health/live HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+        r = c.read_response()        # None if the server closed before sending a byte
+    """
+
+    def __init__(self, port, timeout=10.0, rcvbuf=None, host="127.0.0.1"):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(timeout)
+        self.sock.connect((host, port))
+        self.buf = b""
+        self.eof = False
+        self.reset = False  # the connection ended with a reset (unread data at the peer's close)
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def settimeout(self, t):
+        self.sock.settimeout(t)
+
+    def _fill(self):
+        """Reads more bytes; False at EOF or on a reset."""
+        if self.eof:
+            return False
+        try:
+            b = self.sock.recv(65536)
+        except (ConnectionResetError, BrokenPipeError):
+            b, self.reset = b"", True
+        if not b:
+            self.eof = True
+            return False
+        self.buf += b
+        return True
+
+    def read_response(self, head=False):
+        """The next response (interim 1xx ones included). None if the connection ended cleanly
+        before its first byte; Truncated if it ended inside; socket.timeout if nothing completes."""
+        while b"\r\n\r\n" not in self.buf:
+            if not self._fill():
+                if self.buf:
+                    raise Truncated(self.buf)
+                return None
+        end = self.buf.index(b"\r\n\r\n")
+        head_bytes = self.buf[:end].decode("latin-1")
+        lines = head_bytes.split("\r\n")
+        parts = lines[0].split(" ", 2)
+        if len(parts) < 2 or parts[0] not in ("HTTP/1.0", "HTTP/1.1") or not parts[1].isdigit() or len(parts[1]) != 3:
+            raise ValueError(f"not a status line: {lines[0][:80]!r}")
+        version, status = parts[0], int(parts[1])
+        reason = parts[2] if len(parts) > 2 else ""
+        headers = []
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            headers.append((k.strip().lower(), v.strip()))
+        rest_at = end + 4
+        r = RawResponse(version, status, reason, headers, b"", b"")
+        if status < 200 or status in (204, 304) or head:
+            length = 0
+        elif r.header("content-length") is not None:
+            length = int(r.header("content-length"))
+        else:
+            length = None  # until close
+        if length is None:
+            while self._fill():
+                pass
+            length = len(self.buf) - rest_at
+        while len(self.buf) < rest_at + length:
+            if not self._fill():
+                raise Truncated(self.buf)
+        r.body = self.buf[rest_at:rest_at + length]
+        r.raw = self.buf[:rest_at + length]
+        self.buf = self.buf[rest_at + length:]
+        return r
+
+    def acked_before_close(self, timeout=0.5):
+        """Watches TCP_INFO until the peer's kernel has acknowledged every byte sent or the connection
+        ends, and tells whether the bytes had fully arrived at the peer before it closed: every byte
+        acknowledged while ESTABLISHED, or by the FIN itself (CLOSE_WAIT never seen with bytes
+        unacknowledged). A FIN that crossed the bytes on the wire gives False."""
+        deadline = time.time() + timeout
+        spin = time.time() + 0.002
+        while True:
+            info = self.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+            state, unacked = info[0], struct.unpack_from("<I", info, 24)[0]
+            if state not in (1, 8):  # ESTABLISHED, CLOSE_WAIT
+                return False
+            if unacked == 0:
+                return True
+            if state == 8 or time.time() > deadline:
+                return False
+            if time.time() > spin:
+                time.sleep(0.0002)
+
+    def peer_closed_now(self):
+        """True if a close (FIN or reset) from the peer has already arrived and nothing else is buffered."""
+        import select
+        if self.eof:
+            return True
+        if not select.select([self.sock], [], [], 0)[0]:
+            return False
+        try:
+            return self.sock.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+    def closed_by_peer(self, timeout):
+        """True if the peer closes within `timeout` s; bytes that arrive meanwhile stay buffered."""
+        old = self.sock.gettimeout()
+        deadline = time.time() + timeout
+        try:
+            while time.time() < deadline:
+                self.sock.settimeout(max(0.01, deadline - time.time()))
+                try:
+                    if not self._fill():
+                        return True
+                except socket.timeout:
+                    return False
+            return False
+        finally:
+            self.sock.settimeout(old)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def http_request(method, target, body=b"", headers=(), version="HTTP/1.1", host="127.0.0.1"):
+    """The bytes of one request; Content-Length is added for a body unless a header sets the framing."""
+    if isinstance(body, str):
+        body = body.encode()
+    lines = [f"{method} {target} {version}", f"Host: {host}"]
+    names = {k.lower() for k, _ in headers}
+    for k, v in headers:
+        lines.append(f"{k}: {v}")
+    if body and "content-length" not in names and "transfer-encoding" not in names:
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def metric_value(text, name, **labels):
+    """The value of one sample of a Prometheus exposition (0.0 when absent)."""
+    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    key = f"{name}{{{want}}}" if labels else name
+    for line in text.splitlines():
+        if line.startswith(key + " "):
+            return float(line.split()[-1])
+    return 0.0
