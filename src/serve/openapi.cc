@@ -359,6 +359,7 @@ Json components(const std::vector<ModelDesc>& models) {
     names.push_back(m.name);
     versions_note += (versions_note.empty() ? " Loaded: " : "; ") + m.name + " ";
     for (size_t i = 0; i < m.versions.size(); ++i) versions_note += (i ? ", " : "") + m.versions[i];
+    if (m.versions.empty()) versions_note += "(none)";
   }
   Json name_schema = {{"type", "string"}};
   if (!names.empty()) name_schema["enum"] = names;
@@ -517,7 +518,7 @@ Json components(const std::vector<ModelDesc>& models) {
        {{"name", "version"},
         {"in", "path"},
         {"required", true},
-        {"description", "A loaded version." + versions_note},
+        {"description", "A loaded version." + versions_note + "."},
         {"schema", version_schema}}}};
   return Json{{"schemas", std::move(schemas)}, {"parameters", std::move(parameters)}};
 }
