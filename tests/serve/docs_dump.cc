@@ -4,9 +4,9 @@
 //   mlp       FP32 [-1,10] -> [-1,1], versions 1 and 2, serves /predict
 //   resnet18  image model: tensor input [-1,3,224,224] plus the raw "image" BYTES input, labels
 //   tokens    unbatched, INT64 [8] -> FP32 [3], TorchScript
-// Also OUTDIR/openapi-edge.json, for odd models (an image model serving /predict without labels, a
-// shape whose element count overflows int64, a zero dimension, no versions, BYTES and UINT8
-// tensors), and OUTDIR/openapi-empty.json, for no model at all.
+// Also OUTDIR/openapi-edge.json, for odd models (an image model serving /predict without labels and
+// with a rank-40 output, a shape whose element count overflows int64, a zero dimension, no
+// versions, BYTES and UINT8 tensors), and OUTDIR/openapi-empty.json, for no model at all.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -54,7 +54,9 @@ int main(int argc, char** argv) {
                    .outputs = {{"scores", "FP32", {3}}}};
   ModelDesc big = resnet;
   big.name = "big.image-model_2";
-  big.outputs = {{"logits", "FP32", {-1, 1000}}};
+  std::vector<int64_t> deep(40, 2);  // rank 40: the /predict example cannot nest that deep
+  deep[0] = -1;
+  big.outputs = {{"logits", "FP32", deep}};
   big.serves_predict = true;
   big.has_labels = false;
   ModelDesc huge{.name = "huge",
