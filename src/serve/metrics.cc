@@ -264,7 +264,7 @@ FamilyBase::FamilyBase(std::string name, std::string help, std::vector<std::stri
       metrics_bug("invalid label name '" + l + "' for " + name_);
 }
 
-std::string FamilyBase::label_key(std::initializer_list<std::string_view> values) const {
+std::string FamilyBase::label_key(std::span<const std::string_view> values) const {
   if (values.size() != label_names_.size())
     metrics_bug(name_ + " has " + std::to_string(label_names_.size()) + " labels, given " +
                 std::to_string(values.size()) + " values");
@@ -302,7 +302,7 @@ Family<M>::Family(std::string name, std::string help, std::vector<std::string> l
       bounds_(std::move(bounds)) {}
 
 template <class M>
-M& Family<M>::with(std::initializer_list<std::string_view> values) {
+M& Family<M>::with(std::span<const std::string_view> values) {
   std::string key = label_key(values);
   std::lock_guard lock(mu_);
   for (Child& c : children_)
