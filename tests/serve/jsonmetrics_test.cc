@@ -10,6 +10,7 @@
 //   multipart CASES               parse each case (u32 length + boundary, u32 length + body),
 //                                 one JSON line per case, bytes in hex
 //   bench                         ns per float, per counter increment, ...
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -583,6 +584,18 @@ int bench() {
     }
     std::printf("bench array_f32 %s: %.1f ns/float (%zu bytes)\n",
                 style == F32Style::kPython ? "python (widened)" : "shortest f32", best, s.size());
+  }
+  {
+    // The floor: std::to_chars alone on the same values (what the layout adds is the rest).
+    double b = 1e300;
+    char buf[64];
+    size_t sink = 0;
+    for (int rep = 0; rep < 5; ++rep) {
+      double t0 = now_ns();
+      for (float x : f) sink += size_t(std::to_chars(buf, buf + 64, double(x), std::chars_format::scientific).ptr - buf);
+      b = std::min(b, (now_ns() - t0) / double(f.size()));
+    }
+    std::printf("bench std::to_chars(double) alone: %.1f ns/float (%zu)\n", b, sink % 10);
   }
   // Best of 5 runs of fn(n) in ns per call: the machine is shared.
   auto best = [](int n, auto fn) {
