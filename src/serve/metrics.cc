@@ -84,6 +84,15 @@ bool read_proc(const char* path, char* buf, size_t cap) {
   return n > 0;
 }
 
+// The boot time (seconds since the epoch) from /proc/stat, whose per-CPU and interrupt lines
+// can make it long on big machines; read once.
+double boot_time() {
+  std::string stat(1 << 20, '\0');
+  if (!read_proc("/proc/stat", stat.data(), stat.size())) return 0;
+  const char* b = std::strstr(stat.c_str(), "\nbtime ");
+  return b ? std::strtod(b + 7, nullptr) : 0;
+}
+
 void render_process(std::string& out) {
   long ticks = ::sysconf(_SC_CLK_TCK), page = ::sysconf(_SC_PAGESIZE);
   char buf[4096];
@@ -101,20 +110,17 @@ void render_process(std::string& out) {
   };
   if (ticks > 0 && page > 0 && read_proc("/proc/self/stat", buf, sizeof buf)) {
     // Fields after the command name "(...)", which may itself hold spaces and parentheses.
-    const char* p = std::strrchr(buf, ')');
+    char* p = std::strrchr(buf, ')');
     unsigned long long f[25] = {};
     if (p) {
       ++p;
       for (int field = 3; field <= 24 && *p; ++field) {
         while (*p == ' ') ++p;
-        f[field] = std::strtoull(p, const_cast<char**>(&p), 10);  // state (3) reads as 0
+        f[field] = std::strtoull(p, &p, 10);  // state (3) reads as 0
         if (field == 3)
           while (*p && *p != ' ') ++p;
       }
-      double btime = 0;
-      char stat[16384];
-      if (read_proc("/proc/stat", stat, sizeof stat))
-        if (const char* b = std::strstr(stat, "\nbtime ")) btime = std::strtod(b + 7, nullptr);
+      static const double btime = boot_time();
       metric("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
              "counter", double(f[14] + f[15]) / double(ticks));
       metric("process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge", double(f[23]));
@@ -264,7 +270,7 @@ FamilyBase::FamilyBase(std::string name, std::string help, std::vector<std::stri
       metrics_bug("invalid label name '" + l + "' for " + name_);
 }
 
-std::string FamilyBase::label_key(std::initializer_list<std::string_view> values) const {
+std::string FamilyBase::label_key(std::span<const std::string_view> values) const {
   if (values.size() != label_names_.size())
     metrics_bug(name_ + " has " + std::to_string(label_names_.size()) + " labels, given " +
                 std::to_string(values.size()) + " values");
@@ -302,7 +308,7 @@ Family<M>::Family(std::string name, std::string help, std::vector<std::string> l
       bounds_(std::move(bounds)) {}
 
 template <class M>
-M& Family<M>::with(std::initializer_list<std::string_view> values) {
+M& Family<M>::with(std::span<const std::string_view> values) {
   std::string key = label_key(values);
   std::lock_guard lock(mu_);
   for (Child& c : children_)

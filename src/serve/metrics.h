@@ -111,7 +111,7 @@ class FamilyBase {
 
  protected:
   // `a="x",b="y"` for the given values (escaped); aborts on a count mismatch.
-  std::string label_key(std::initializer_list<std::string_view> values) const;
+  std::string label_key(std::span<const std::string_view> values) const;
   virtual void render_samples(std::string& out) const = 0;
 
   std::string name_, help_;
@@ -127,7 +127,10 @@ class Family final : public FamilyBase {
   Family(std::string name, std::string help, std::vector<std::string> label_names,
          std::vector<double> bounds = {});
   // The child for these label values (in label_names order), created on first use. Locks.
-  M& with(std::initializer_list<std::string_view> values);
+  M& with(std::initializer_list<std::string_view> values) {
+    return with(std::span<const std::string_view>(values.begin(), values.size()));
+  }
+  M& with(std::span<const std::string_view> values);
 
  private:
   void render_samples(std::string& out) const override;

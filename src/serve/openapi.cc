@@ -14,6 +14,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr int64_t kMaxExampleElements = 64;
+constexpr size_t kMaxNesting = 32;  // the JSON nesting limit of the request parsers (2.2, 2.3)
 // A 1x1 grey RGB PNG (69 bytes, made with PIL): a valid raw-image input for any image model.
 constexpr const char* kTinyPngBase64 =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR42mNoaGgAAAMEAYF1LgG8AAAAAElFTkSuQmCC";
@@ -222,9 +223,11 @@ Json predict_path(const ModelDesc& m) {
   if (m.has_labels) {
     prediction = Json{{"prediction", "tabby"}};
   } else if (!m.outputs.empty()) {
+    const std::vector<int64_t> shape = example_shape(m.outputs[0].shape);
     int64_t budget = kMaxExampleElements;
-    prediction = Json{{"prediction", nested_zeros(example_shape(m.outputs[0].shape), 0,
-                                                  zero_of(m.outputs[0].datatype), budget)}};
+    prediction = Json{{"prediction", shape.size() <= kMaxNesting
+                                         ? nested_zeros(shape, 0, zero_of(m.outputs[0].datatype), budget)
+                                         : flat_zeros(m.outputs[0].datatype, shape).data}};
   } else {
     prediction = Json{{"prediction", Json::array()}};
   }
@@ -359,6 +362,7 @@ Json components(const std::vector<ModelDesc>& models) {
     names.push_back(m.name);
     versions_note += (versions_note.empty() ? " Loaded: " : "; ") + m.name + " ";
     for (size_t i = 0; i < m.versions.size(); ++i) versions_note += (i ? ", " : "") + m.versions[i];
+    if (m.versions.empty()) versions_note += "(none)";
   }
   Json name_schema = {{"type", "string"}};
   if (!names.empty()) name_schema["enum"] = names;
@@ -517,7 +521,7 @@ Json components(const std::vector<ModelDesc>& models) {
        {{"name", "version"},
         {"in", "path"},
         {"required", true},
-        {"description", "A loaded version." + versions_note},
+        {"description", "A loaded version." + versions_note + "."},
         {"schema", version_schema}}}};
   return Json{{"schemas", std::move(schemas)}, {"parameters", std::move(parameters)}};
 }

@@ -2,7 +2,10 @@
 """The OpenAPI document and the /docs files of `torchless serve` (specs/serving.md 6.8).
 
     check_openapi.py --url BASE                            a running server
-    check_openapi.py --file openapi.json [--assets DIR]    tl-docs-dump's output (DIR holds docs/...)
+    check_openapi.py --file openapi.json [--assets DIR]    a document [and the page files: DIR/docs/...]
+    check_openapi.py --dump DIR                            all that tl-docs-dump wrote: openapi.json and
+                                                           the page files, openapi-edge.json, openapi-empty.json
+    --no-predict: no model serves /predict; --no-models: none is loaded (no {name} enum either)
 
 Checks that the document validates against the OAS 3.0 JSON Schema of Debian's
 openapi-specification package; that every route of the server is there (--no-predict when no model
@@ -45,9 +48,12 @@ ap = argparse.ArgumentParser()
 src = ap.add_mutually_exclusive_group(required=True)
 src.add_argument("--url", help="base URL of a running server")
 src.add_argument("--file", help="an openapi.json")
+src.add_argument("--dump", help="the directory tl-docs-dump wrote")
 ap.add_argument("--assets", help="with --file: the directory tl-docs-dump wrote (docs/index.html, docs/assets/...)")
 ap.add_argument("--no-predict", action="store_true", help="no model serves /predict: the route must be absent")
+ap.add_argument("--no-models", action="store_true", help="no model is loaded: {name} has no enum, no /predict")
 args = ap.parse_args()
+args.no_predict |= args.no_models
 
 passed = failed = 0
 
@@ -86,12 +92,20 @@ if args.url:
             sys.exit(f"GET {p}: HTTP {status}")
         files[p], headers[p] = body, hdrs
 else:
+    if args.dump:
+        args.file, args.assets = os.path.join(args.dump, "openapi.json"), args.dump
     with open(args.file, "rb") as f:
         files["/openapi.json"] = f.read()
     if args.assets:
         with open(os.path.join(args.assets, "docs", "index.html"), "rb") as f:
             files["/docs"] = f.read()
-doc = json.loads(files["/openapi.json"])
+# (label, document, no_predict, no_models)
+documents = [("", json.loads(files["/openapi.json"]), args.no_predict, args.no_models)]
+if args.dump:
+    for name, no_models in (("openapi-edge.json", False), ("openapi-empty.json", True)):
+        with open(os.path.join(args.dump, name)) as f:
+            documents.append((name + " ", json.load(f), no_models, no_models))
+doc = None  # the document being checked
 
 
 class Refs(html.parser.HTMLParser):
@@ -216,27 +230,13 @@ def leaves(v):
     return sum(leaves(x) for x in v) if isinstance(v, list) else 1
 
 
-# ---- document --------------------------------------------------------------------------------
+# ---- document checks -------------------------------------------------------------------------
 def oas_schema():
     with open(OAS_SCHEMA) as f:
         schema = json.load(f)
     errors = sorted(jsonschema.Draft4Validator(schema).iter_errors(doc), key=lambda e: list(e.path))
     if errors:
         return "; ".join(f"{'/'.join(map(str, e.path))}: {e.message[:200]}" for e in errors[:5])
-
-
-case("oas30-schema", oas_schema)
-case("openapi-3.0.3", lambda: None if doc.get("openapi") == "3.0.3" else f"openapi is {doc.get('openapi')!r}")
-case("servers", lambda: None if doc.get("servers", [{"url": "/"}]) == [{"url": "/"}] else f"{doc['servers']}")
-
-for method, path in ROUTES:
-    absent = path == "/predict" and args.no_predict
-    have = method in doc.get("paths", {}).get(path, {})
-    case(f"route {method.upper()} {path}",
-         lambda have=have, absent=absent: None if have != absent else ("present" if absent else "missing"))
-
-case("schema-names", lambda: ", ".join(n for n in SCHEMAS if n not in doc.get("components", {}).get("schemas", {}))
-     or None)
 
 
 def all_refs_resolve():
@@ -247,9 +247,6 @@ def all_refs_resolve():
         except (KeyError, ValueError) as e:
             bad.append(f"{where}: {e}")
     return "; ".join(bad[:5]) or None
-
-
-case("refs-resolve", all_refs_resolve)
 
 
 def path_params():
@@ -263,21 +260,14 @@ def path_params():
     return "; ".join(bad) or None
 
 
-case("path-params", path_params)
-
-
 def operation_ids():
     ids = [op.get("operationId") for _, _, op in operations()]
     dup = {i for i in ids if ids.count(i) > 1}
     return f"missing or duplicate: {dup or 'missing'}" if None in ids or dup else None
 
 
-case("operation-ids", operation_ids)
-
-
 def examples_valid():
-    resolver_doc = oas_to_jsonschema(copy.deepcopy(doc))
-    resolver = jsonschema.RefResolver("", resolver_doc)
+    resolver = jsonschema.RefResolver("", oas_to_jsonschema(copy.deepcopy(doc)))
     bad, n = [], 0
     for where, schema, value in examples():
         n += 1
@@ -289,18 +279,10 @@ def examples_valid():
     return "; ".join(bad[:5]) or None
 
 
-case("examples-validate", examples_valid)
-
-
-# ---- per model -------------------------------------------------------------------------------
 def model_names():
-    p = deref(doc["paths"]["/v2/models/{name}/infer"]["post"]["parameters"])
+    p = doc["paths"]["/v2/models/{name}/infer"]["post"]["parameters"]
     p = [deref(x) for x in p if deref(x)["name"] == "name"][0]
     return deref(p["schema"]).get("enum", [])
-
-
-names = []
-case("name-enum", lambda: None if (names.extend(model_names()) or names) else "{name} has no enum of models")
 
 
 def infer_examples(path):
@@ -314,6 +296,7 @@ def metadata_examples():
 
 
 def model_example_agrees(name):
+    """The model's infer examples name its inputs with its datatypes and shapes; <= 64 elements."""
     meta = metadata_examples().get(name)
     if meta is None:
         return "no metadata example"
@@ -337,13 +320,7 @@ def model_example_agrees(name):
     return None
 
 
-for name in names:
-    case(f"model {name}", lambda name=name: model_example_agrees(name))
-
-
 def predict_example():
-    if args.no_predict:
-        return None
     media = deref(doc["paths"]["/predict"]["post"]["requestBody"])["content"]
     if "multipart/form-data" not in media:
         return "no multipart/form-data body"
@@ -358,24 +335,55 @@ def predict_example():
     return None if {"200", "400", "413", "415", "422", "429", "503"} <= codes else f"responses {sorted(codes)}"
 
 
-case("predict", predict_example)
+def no_external_urls_in_doc():
+    body = json.dumps({k: v for k, v in doc.items() if k != "servers"})
+    m = re.search("https?://", body, re.I)
+    return f"{body[max(0, m.start() - 40):m.end() + 40]!r}" if m else None
 
 
-# ---- served files ----------------------------------------------------------------------------
+def check_document(label, no_predict, no_models):
+    c = lambda name, fn: case(label + name, fn)  # noqa: E731
+    c("oas30-schema", oas_schema)
+    c("openapi-3.0.3", lambda: None if doc.get("openapi") == "3.0.3" else f"openapi is {doc.get('openapi')!r}")
+    c("servers", lambda: None if doc.get("servers", [{"url": "/"}]) == [{"url": "/"}] else f"{doc['servers']}")
+    for method, path in ROUTES:
+        absent = path == "/predict" and no_predict
+        have = method in doc.get("paths", {}).get(path, {})
+        c(f"route {method.upper()} {path}",
+          lambda have=have, absent=absent: None if have != absent else ("present" if absent else "missing"))
+    c("schema-names", lambda: ", ".join(n for n in SCHEMAS if n not in doc.get("components", {}).get("schemas", {}))
+      or None)
+    c("refs-resolve", all_refs_resolve)
+    c("path-params", path_params)
+    c("operation-ids", operation_ids)
+    c("examples-validate", examples_valid)
+    names = []
+    c("name-enum", lambda: names.extend(model_names()) or
+      (None if bool(names) != no_models else f"{{name}} enum: {names}"))
+    for name in names:
+        c(f"model {name}", lambda name=name: model_example_agrees(name))
+    if not no_predict:
+        c("predict", predict_example)
+    c("no-external-urls", no_external_urls_in_doc)
+
+
+for label, doc, no_predict, no_models in documents:
+    check_document(label, no_predict, no_models)
+
+
+# ---- page files ------------------------------------------------------------------------------
 def no_external_urls():
     bad = []
     for path, body in files.items():
-        if path == "/openapi.json":
-            body = json.dumps({k: v for k, v in doc.items() if k != "servers"}).encode()
-        m = URL_RE.search(body)
+        m = URL_RE.search(body) if path != "/openapi.json" else None  # the document: checked above
         if m:
             bad.append(f"{path}: {body[max(0, m.start() - 40):m.end() + 40]!r}")
     return "; ".join(bad) or None
 
 
-case("no-external-urls", no_external_urls)
 
 if "/docs" in files:
+    case("page-no-external-urls", no_external_urls)
     sizes = {p: len(b) for p, b in files.items() if p.startswith("/docs") and p != "/docs/"}
     print("page files: " + ", ".join(f"{p} {n} B" for p, n in sizes.items()) + f", total {sum(sizes.values())} B")
     case("page-size", lambda: None if sum(sizes.values()) <= MAX_PAGE_BYTES else f"{sum(sizes.values())} bytes")

@@ -12,7 +12,8 @@ nothing but 127.0.0.1:
      "POST /v2/models/{name}/infer", ...) with a Try it button; chromium logs no console message
      (errors, CSP violations: the page itself logs nothing).
   2. --screenshot DIR/docs.png --window-size=1280,2000 of BASE/docs: a PNG of that size, not blank.
-  3. the hash auto-try: BASE/docs#try=post-/predict writes 200 into #try-status.
+  3. the hash auto-try: BASE/docs#try=post-/predict writes 200 into #try-status; so does
+     #try=post-/v2/models/{name}/infer with the first model (fake: the server saw the request).
   4. selenium + chromedriver: open POST /predict, click Try it with the example body, see 200 and
      an X-Request-ID; the same with an uploaded file as multipart (fake: the server saw a `file`
      part; real: 200 or 415); picking a model in {name} picks its infer example; the browser log
@@ -195,6 +196,26 @@ case("screenshot", screenshot)
 try_dom, _, console = dump(base + "/docs#try=post-/predict", "docs-try.html")
 case("auto-try POST /predict", lambda: None if try_dom.by_id.get("try-status") == "200" and not console
      else f"#try-status is {try_dom.by_id.get('try-status')!r}; console {console}")
+
+
+def auto_try_infer():
+    """The {name} parameter is filled (first model) and its example sent: 200 (the fake has no /v2: 404)."""
+    before = len(Fake.seen)
+    dom, _, console = dump(base + "/docs#try=post-/v2/models/{name}/infer", "docs-try-infer.html")
+    status = dom.by_id.get("try-status")
+    if console:
+        return f"console {console}"
+    if not args.fake:
+        return None if status == "200" else f"#try-status is {status!r}"
+    posts = [s for s in Fake.seen[before:] if s[0] == "POST"]
+    if not posts or not re.fullmatch(r"/v2/models/[A-Za-z0-9_.-]+/infer", posts[-1][1]):
+        return f"the server saw {[s[1] for s in posts]}; #try-status is {status!r}"
+    if not json.loads(posts[-1][3]).get("inputs") or posts[-1][2] != "application/json":
+        return f"not an inference request: {posts[-1][2]} {posts[-1][3][:200]!r}"
+    return None if status == "404" else f"#try-status is {status!r}"
+
+
+case("auto-try POST /v2/models/{name}/infer", auto_try_infer)
 
 
 # ---- selenium --------------------------------------------------------------------------------

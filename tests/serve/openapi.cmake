@@ -10,7 +10,7 @@ add_test(NAME docs_dump COMMAND tl-docs-dump ${TL_TESTDATA}/docs/site)
 set_tests_properties(docs_dump PROPERTIES FIXTURES_SETUP docs_site LABELS serve)
 add_test(NAME openapi_check
          COMMAND ${TL_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/serve/check_openapi.py
-                 --file ${TL_TESTDATA}/docs/site/openapi.json --assets ${TL_TESTDATA}/docs/site)
+                 --dump ${TL_TESTDATA}/docs/site)
 set_tests_properties(openapi_check PROPERTIES FIXTURES_REQUIRED docs_site LABELS serve)
 add_test(NAME docs_page
          COMMAND ${TL_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/serve/docs_page.py

@@ -188,13 +188,15 @@
             contentView(r.content)));
       }))];
   }
+  // Path-item and operation parameters (the operation's win), path ones first.
   function mergeParams(shared, own) {
     const m = new Map();
     for (const p of (shared || []).concat(own || [])) {
       const d = deref(p);
       if (d && d.name) m.set(d.in + ':' + d.name, d);
     }
-    return [...m.values()];
+    const rank = (p) => ['path', 'query', 'header', 'cookie'].indexOf(p.in);
+    return [...m.values()].sort((a, b) => rank(a) - rank(b));
   }
 
   // ---- Try it ---------------------------------------------------------------------------
