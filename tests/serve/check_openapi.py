@@ -31,6 +31,9 @@ import urllib.request
 
 import jsonschema
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks  # noqa: E402
+
 OAS_SCHEMA = "/usr/share/openapi-specification/schemas/v3.0/schema.json"
 MAX_PAGE_BYTES = 40 * 1024
 ROUTES = [("post", "/predict"), ("get", "/v2/health/live"), ("get", "/v2/health/ready"), ("get", "/v2"),
@@ -55,22 +58,8 @@ ap.add_argument("--no-models", action="store_true", help="no model is loaded: {n
 args = ap.parse_args()
 args.no_predict |= args.no_models
 
-passed = failed = 0
-
-
-def case(name, fn):
-    """Runs fn(); None or True passes, a string is the reason it failed."""
-    global passed, failed
-    try:
-        why = fn()
-    except Exception as e:  # a malformed document is a failure, not a crash
-        why = f"{type(e).__name__}: {e}"
-    if why is None or why is True:
-        passed += 1
-        print(f"ok {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {why}")
+checks = Checks("openapi")
+case = checks.case
 
 
 def get(path):
@@ -411,5 +400,4 @@ if args.url:
 
     case("headers", header_checks)
 
-print(f"openapi: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+checks.finish()

@@ -32,6 +32,9 @@ import sys
 import tempfile
 import threading
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks  # noqa: E402
+
 ROUTES = ["POST /predict", "GET /v2/health/live", "GET /v2/health/ready", "GET /v2", "GET /v2/models/{name}",
           "GET /v2/models/{name}/versions/{version}", "GET /v2/models/{name}/ready",
           "GET /v2/models/{name}/versions/{version}/ready", "POST /v2/models/{name}/infer",
@@ -49,22 +52,8 @@ ap.add_argument("--out", required=True, help="directory for the screenshots and 
 args = ap.parse_args()
 os.makedirs(args.out, exist_ok=True)
 
-passed = failed = 0
-
-
-def case(name, fn):
-    """Runs fn(); None passes, a string is the reason it failed."""
-    global passed, failed
-    try:
-        why = fn()
-    except Exception as e:  # a broken page is a failure, not a crash
-        why = f"{type(e).__name__}: {e}"
-    if why is None:
-        passed += 1
-        print(f"ok {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {why}")
+checks = Checks("docs_page")
+case = checks.case
 
 
 # ---- the fake server -------------------------------------------------------------------------
@@ -310,5 +299,4 @@ def selenium_pass():
 
 
 case("selenium session", selenium_pass)
-print(f"docs_page: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+checks.finish()

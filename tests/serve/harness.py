@@ -36,6 +36,18 @@ class Checks:
             print(f"FAIL {name}: {detail}", flush=True)
         return ok
 
+    def case(self, name, fn):
+        """Runs fn(): None or True passes, a string is the reason it failed, so is an exception.
+        Prints `ok NAME` or `FAIL NAME: why`."""
+        try:
+            why = fn()
+        except Exception as e:  # a broken document or page is a failure, not a crash
+            why = f"{type(e).__name__}: {e}"
+        ok = why is None or why is True
+        if ok:
+            print(f"ok {name}", flush=True)
+        return self.check(name, ok, why)
+
     def finish(self):
         print(f"{self.suite}: {self.passed} passed, {self.failed} failed", flush=True)
         sys.exit(1 if self.failed else 0)
