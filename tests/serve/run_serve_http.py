@@ -435,6 +435,9 @@ def test_limits(port, max_header, max_body, max_elements):
           r is not None and r.status == 422 and b"value_error.shape" in r.body, repr(r))
 
 
+RSS_BOUND = True  # main(): --no-rss-bound
+
+
 def rss_kib(pid):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -463,8 +466,9 @@ def test_chunk_memory(cli, mlp, work):
                 except OSError:
                     pass  # refused and closed: bounded
                 growth = rss_kib(s.proc.pid) - rss0
-            check(f"an endless {name} is bounded (32 MiB sent, --max-body-bytes 64 KiB): RSS growth < 4 MiB",
-                  growth < 4 << 10, f"RSS grew by {growth} KiB after {sent >> 20} MiB")
+            if RSS_BOUND:
+                check(f"an endless {name} is bounded (32 MiB sent, --max-body-bytes 64 KiB): RSS growth < 4 MiB",
+                      growth < 4 << 10, f"RSS grew by {growth} KiB after {sent >> 20} MiB")
 
 
 def test_max_connections(cli, mlp, work):
@@ -899,8 +903,9 @@ def test_overload(cli, mlp, work):
         check("overload: health checks answered 200 during the load",
               probes and all(p[0] == 200 and p[1] == 200 and p[2] < 1.5 for p in probes),
               repr([p for p in probes if p[0] != 200 or p[1] != 200 or p[2] >= 1.5][:5]))
-        check("overload: resident memory stays flat (< 16 MiB growth over 2.5 s of overload)",
-              rss1 - rss0 < 16 << 10, f"{rss0} KiB -> {rss1} KiB")
+        if RSS_BOUND:
+            check("overload: resident memory stays flat (< 16 MiB growth over 2.5 s of overload)",
+                  rss1 - rss0 < 16 << 10, f"{rss0} KiB -> {rss1} KiB")
         r = exchange(s.port, get("/v2/health/live"))
         r2 = exchange(s.port, predict())
         check("overload: the server answers after the load", r is not None and r.status == 200 and
@@ -1232,7 +1237,11 @@ def main():
     ap.add_argument("--cli", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--only", default="", help="comma-separated section names (debugging)")
+    ap.add_argument("--no-rss-bound", action="store_true",
+                    help="skip the memory-growth checks (ASan's quarantine and redzones inflate RSS)")
     args = ap.parse_args()
+    global RSS_BOUND
+    RSS_BOUND = not args.no_rss_bound
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     models = make_models(work)
