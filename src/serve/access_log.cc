@@ -16,12 +16,18 @@ namespace torchless::serve {
 std::string rfc3339_now() {
   struct timeval tv;
   gettimeofday(&tv, nullptr);
-  struct tm tm;
-  gmtime_r(&tv.tv_sec, &tm);
+  // The date and time of day change once a second: formatted then, the microseconds each call.
+  thread_local time_t cached = -1;
+  thread_local char head[24];
+  if (tv.tv_sec != cached) {
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    strftime(head, sizeof head, "%Y-%m-%dT%H:%M:%S", &tm);
+    cached = tv.tv_sec;
+  }
   char buf[40];
-  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf + n, sizeof buf - n, ".%06ldZ", static_cast<long>(tv.tv_usec));
-  return buf;
+  const int n = snprintf(buf, sizeof buf, "%s.%06ldZ", head, static_cast<long>(tv.tv_usec));
+  return std::string(buf, static_cast<size_t>(n));
 }
 
 AccessLog::AccessLog(Format format, size_t max_queued) : format_(format), max_queued_(max_queued) {
@@ -46,6 +52,9 @@ void AccessLog::write(std::string line) {
       return;
     }
     queue_.push_back(std::move(line));
+    // The logger wakes by itself every few milliseconds; a request only wakes it when the
+    // queue fills up (a wake-up per line would cost a system call per request).
+    if (queue_.size() != kWakeLines) return;
   }
   cv_.notify_one();
 }
@@ -87,7 +96,8 @@ void AccessLog::run() {
   std::string out;
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    cv_.wait_for(lock, std::chrono::milliseconds(kIntervalMs), [this] { return stop_ || queue_.size() >= kWakeLines; });
+    if (queue_.empty() && !stop_) continue;
     if (queue_.empty() && stop_) return;
     batch.swap(queue_);
     busy_ = true;

@@ -34,6 +34,8 @@ class AccessLog {
   void run();
   bool stopping();
 
+  static constexpr size_t kWakeLines = 256;  // queued lines that wake the logger at once
+  static constexpr int kIntervalMs = 10;     // else it writes what is queued this often
   const Format format_;
   const size_t max_queued_;
   std::mutex mu_;
