@@ -76,10 +76,15 @@ class Kernel {
   const Val& in_val(size_t i) const;
   // A new zero-filled contiguous output i, charged to the budget.
   Tensor& out(size_t i, DType dtype, const std::vector<int64_t>& shape);
+  // The same without the zero fill, for kernels that write every element (the contents are
+  // unspecified until then).
+  Tensor& out_uninit(size_t i, DType dtype, const std::vector<int64_t>& shape);
   void set_out(size_t i, Tensor t);  // a view or an existing tensor
   void set_out_val(size_t i, Val v);
-  // A scratch tensor charged to the budget (not an output).
+  // A zero-filled scratch tensor charged to the budget (not an output); alloc_uninit leaves the
+  // contents unspecified. Both are 64-byte aligned.
   Tensor alloc(DType dtype, const std::vector<int64_t>& shape);
+  Tensor alloc_uninit(DType dtype, const std::vector<int64_t>& shape);
 
   // Runs a subgraph (If/Loop/Scan bodies) with the given inputs; captures resolve to the
   // values this node's graph holds.
@@ -95,6 +100,8 @@ class Kernel {
   int threads() const { return budget_.threads; }
 
  private:
+  Tensor allocate(DType dtype, const std::vector<int64_t>& shape, bool zero);
+
   std::vector<const Val*> inputs_;
   std::vector<Val>& outputs_;
   Budget& budget_;

@@ -1,12 +1,15 @@
 // torchless-test-ops: each optimised kernel (src/engine/ops/fast_table.inc) against its
 // reference kernel on the same random inputs, over a table of shapes and attributes per op.
 // A case passes when the outputs have the same shape, the normalised squared error
-// sum((fast - ref)^2) / sum(ref^2) is at most 1e-10 and every element is within
-// 1e-4 * max(1, max |ref|). The fast kernels run with 1 and 2 threads. Prints one line per
+// sum((fast - ref)^2) / sum(ref^2) over the finite elements is at most 1e-10, every finite
+// element is within 1e-4 * max(1, max finite |ref|) and the non-finite ones are the same
+// (infinities equal, NaN where the reference has NaN). Some inputs hold NaN, infinities and
+// signed zeros. The fast kernels run with 1 and 2 threads. Prints one line per
 // failure, then "test_ops: N passed, N failed" (exit 1 on any failure). The ISA the kernels
 // use can be capped with TORCHLESS_MAX_ISA=avx2|default.
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -17,12 +20,11 @@
 #include "engine/ops/sgemm.h"
 
 namespace torchless::engine {
-void conv_run(Kernel&);
-void gemm_run(Kernel&);
-void mat_mul_run(Kernel&);
-bool conv_fast(Kernel&);
-bool gemm_fast(Kernel&);
-bool mat_mul_fast(Kernel&);
+#define FAST(Name, sym) \
+  void sym##_run(Kernel&); \
+  bool sym##_fast(Kernel&);
+#include "engine/ops/fast_table.inc"
+#undef FAST
 }  // namespace torchless::engine
 
 using namespace torchless;
@@ -46,6 +48,17 @@ Tensor random_tensor(const Shape& shape, DType dtype = DType::kFloat32) {
   }
   return t;
 }
+
+// random_tensor() with every `every`-th element replaced by NaN, +-inf, -0 or +0 in turn.
+Tensor special_tensor(const Shape& shape, int64_t every) {
+  Tensor t = random_tensor(shape);
+  const float specials[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f};
+  for (int64_t i = 0, s = 0; i < t.numel(); i += every, ++s) mut<float>(t)[i] = specials[s % 5];
+  return t;
+}
+
+// An input to run(): a tensor, or absent (an omitted optional input).
+using Input = std::optional<Tensor>;
 
 Attr ints_attr(const std::string& name, std::vector<int64_t> v) {
   return {.name = name, .type = Attr::Type::kInts, .ints = std::move(v)};
@@ -75,9 +88,9 @@ struct Outcome {
 };
 
 template <class F>
-Outcome run(const Node& node, const std::vector<Tensor>& inputs, int threads, F&& kernel) {
+Outcome run(const Node& node, const std::vector<Input>& inputs, int threads, F&& kernel) {
   std::vector<Val> vals;
-  for (const Tensor& t : inputs) vals.push_back(Val::of(t));
+  for (const Input& t : inputs) vals.push_back(t ? Val::of(*t) : Val{});
   std::vector<const Val*> ptrs;
   for (const Val& v : vals) ptrs.push_back(&v);
   std::vector<Val> outputs(1);
@@ -103,7 +116,7 @@ Outcome run(const Node& node, const std::vector<Tensor>& inputs, int threads, F&
   return o;
 }
 
-void check(const std::string& name, const Node& node, const std::vector<Tensor>& inputs, void (*ref)(Kernel&),
+void check(const std::string& name, const Node& node, const std::vector<Input>& inputs, void (*ref)(Kernel&),
            bool (*fast)(Kernel&)) {
   const Outcome r = run(node, inputs, 1, [&](Kernel& k) {
     ref(k);
@@ -132,17 +145,24 @@ void check(const std::string& name, const Node& node, const std::vector<Tensor>&
     const float* b = data<float>(r.y);
     const int64_t n = f.y.numel();
     double err = 0, ref2 = 0, amax = 1, worst = 0;
-    for (int64_t i = 0; i < n; ++i) amax = std::max(amax, std::fabs(double(b[i])));
+    int64_t mismatched = 0;  // non-finite elements that differ
+    for (int64_t i = 0; i < n; ++i)
+      if (std::isfinite(b[i])) amax = std::max(amax, std::fabs(double(b[i])));
     for (int64_t i = 0; i < n; ++i) {
+      if (!std::isfinite(b[i]) || !std::isfinite(a[i])) {
+        mismatched += !(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])));
+        continue;
+      }
       const double d = double(a[i]) - double(b[i]);
       err += d * d;
       ref2 += double(b[i]) * b[i];
-      worst = std::max(worst, std::isnan(d) ? INFINITY : std::fabs(d));
+      worst = std::max(worst, std::fabs(d));
     }
     const double nmse = ref2 > 0 ? err / ref2 : err;
-    if (!(nmse <= 1e-10) || !(worst <= 1e-4 * amax)) {
+    if (!(nmse <= 1e-10) || !(worst <= 1e-4 * amax) || mismatched) {
       ++failed;
-      std::printf("FAIL %s: nmse %.3g, max abs error %.3g (max |ref| %.3g)\n", label.c_str(), nmse, worst, amax);
+      std::printf("FAIL %s: nmse %.3g, max abs error %.3g (max |ref| %.3g), %lld non-finite mismatches\n",
+                  label.c_str(), nmse, worst, amax, static_cast<long long>(mismatched));
       continue;
     }
     ++passed;
@@ -168,7 +188,7 @@ void conv_case(const ConvCase& cc) {
   Shape xs{cc.n, cc.c}, ws{cc.m, cc.c / cc.group};
   xs.insert(xs.end(), cc.in.begin(), cc.in.end());
   ws.insert(ws.end(), cc.kernel.begin(), cc.kernel.end());
-  std::vector<Tensor> inputs{random_tensor(xs), random_tensor(ws)};
+  std::vector<Input> inputs{random_tensor(xs), random_tensor(ws)};
   if (cc.bias) inputs.push_back(random_tensor({cc.m}));
   std::string name = "Conv x" + shape_text(xs) + " w" + shape_text(ws) + " group " + std::to_string(cc.group);
   if (!cc.strides.empty()) name += " strides " + shape_text(cc.strides);
@@ -224,6 +244,16 @@ void conv_cases() {
       {3, 6, 9, 3, {12}, {4}, {3}, {}, {0, 2}, false},
       {1, 16, 32, 1, {100}, {1}, {}, {}, {}},
       {1, 64, 128, 1, {300}, {7}, {1}, {1}, {3, 3}},
+      // batches: chunks of output rows inside one image and spanning images
+      {8, 64, 64, 1, {14, 14}, {3, 3}, {}, {}, {1, 1, 1, 1}},
+      {8, 128, 64, 1, {7, 7}, {3, 3}, {}, {}, {1, 1, 1, 1}, false},
+      {5, 17, 9, 1, {7, 7}, {1, 1}, {}, {}, {}},
+      {3, 8, 20, 1, {260, 260}, {1, 1}, {}, {}, {}},
+      {3, 3, 8, 1, {150, 150}, {7, 7}, {2, 2}, {}, {3, 3, 3, 3}},
+      {4, 32, 64, 8, {12, 12}, {3, 3}, {2, 2}, {}, {1, 1, 1, 1}},
+      {3, 16, 32, 1, {9, 9}, {1, 1}, {2, 2}, {}, {}},
+      {4, 6, 9, 3, {50}, {4}, {3}, {}, {0, 2}},
+      {4, 16, 16, 16, {9, 9}, {3, 3}, {}, {}, {1, 1, 1, 1}, false},
   };
   for (const ConvCase& c : cases) conv_case(c);
 }
@@ -257,7 +287,7 @@ void gemm_cases() {
                   float_attr("beta", gc.beta)};
     const Shape as = gc.ta ? Shape{gc.k, gc.m} : Shape{gc.m, gc.k};
     const Shape bs = gc.tb ? Shape{gc.n, gc.k} : Shape{gc.k, gc.n};
-    std::vector<Tensor> inputs{random_tensor(as), random_tensor(bs)};
+    std::vector<Input> inputs{random_tensor(as), random_tensor(bs)};
     const Shape cs = gc.c == Shape{0} ? Shape{} : gc.c;
     if (gc.has_c) inputs.push_back(random_tensor(cs));
     char name[200];
@@ -300,17 +330,166 @@ void mat_mul_cases() {
   }
 }
 
-// The fast kernels leave other element types to the reference kernels.
-void decline_cases() {
-  Node node = single_output_node("matmul", "MatMul", 13, 2);
-  const Outcome o =
-      run(node, {random_tensor({2, 3}, DType::kFloat64), random_tensor({3, 2}, DType::kFloat64)}, 1, mat_mul_fast);
-  if (o.error == "declined") {
-    ++passed;
-  } else {
-    ++failed;
-    std::printf("FAIL MatMul float64: the fast kernel did not decline\n");
+// ---- MaxPool ----
+
+struct PoolCase {
+  Shape x, kernel, strides, dilations, pads;
+  int ceil = 0;
+  std::string auto_pad = "";
+  int version = 12;
+  int64_t special = 0;  // every n-th input element NaN/inf/signed zero (0: none)
+};
+
+void max_pool_cases() {
+  const std::vector<PoolCase> cases = {
+      {{1, 1, 4, 4}, {2, 2}, {2, 2}, {}, {}},
+      {{1, 64, 112, 112}, {3, 3}, {2, 2}, {}, {1, 1, 1, 1}},
+      {{8, 64, 112, 112}, {3, 3}, {2, 2}, {}, {1, 1, 1, 1}},
+      {{2, 32, 26, 26}, {2, 2}, {2, 2}, {}, {}},
+      {{2, 3, 7, 9}, {3, 3}, {2, 2}, {}, {1, 1, 1, 1}, 1},
+      {{1, 2, 10, 11}, {3, 2}, {2, 3}, {2, 1}, {1, 0, 2, 1}, 1},
+      {{1, 3, 5, 5}, {2, 2}, {}, {}, {}, 0, "", 1},
+      {{1, 3, 6, 7}, {3, 3}, {2, 2}, {}, {1, 1, 1, 1}, 0, "", 8},
+      {{1, 1, 2, 2}, {2, 2}, {}, {}, {3, 3, 3, 3}},
+      {{1, 2, 3, 3}, {2, 2}, {3, 3}, {}, {0, 0, 2, 2}, 1},
+      {{1, 4, 10, 9}, {3, 3}, {2, 2}, {}, {}, 0, "SAME_UPPER"},
+      {{1, 4, 10, 9}, {4, 4}, {3, 3}, {}, {}, 0, "SAME_LOWER"},
+      {{1, 4, 10, 9}, {3, 2}, {}, {}, {}, 0, "VALID"},
+      {{1, 8, 13, 13}, {5, 5}, {}, {}, {2, 2, 2, 2}},
+      {{1, 4, 17, 17}, {3, 3}, {3, 3}, {}, {}},
+      {{1, 3, 11, 12}, {3, 3}, {1, 2}, {3, 2}, {3, 1, 2, 2}, 1},
+      {{1, 2, 1, 1}, {1, 1}, {}, {}, {}},
+      {{0, 2, 5, 5}, {2, 2}, {}, {}, {}},
+      {{2, 3, 20}, {3}, {2}, {}, {1, 1}},
+      {{1, 2, 17}, {4}, {1}, {3}, {2, 1}, 1},
+      {{1, 4, 8, 8}, {3, 3}, {}, {}, {1, 1, 1, 1}, 0, "", 12, 3},
+      {{2, 8, 9, 9}, {2, 2}, {2, 2}, {}, {}, 1, "", 12, 7},
+  };
+  for (const PoolCase& pc : cases) {
+    Node node = single_output_node("maxpool", "MaxPool", pc.version, 1);
+    node.attrs.push_back(ints_attr("kernel_shape", pc.kernel));
+    if (!pc.strides.empty()) node.attrs.push_back(ints_attr("strides", pc.strides));
+    if (!pc.dilations.empty()) node.attrs.push_back(ints_attr("dilations", pc.dilations));
+    if (!pc.pads.empty()) node.attrs.push_back(ints_attr("pads", pc.pads));
+    if (!pc.auto_pad.empty()) node.attrs.push_back(string_attr("auto_pad", pc.auto_pad));
+    if (pc.ceil) node.attrs.push_back(int_attr("ceil_mode", 1));
+    std::string name = "MaxPool-" + std::to_string(pc.version) + " x" + shape_text(pc.x) + " kernel " +
+                       shape_text(pc.kernel);
+    if (!pc.strides.empty()) name += " strides " + shape_text(pc.strides);
+    if (!pc.dilations.empty()) name += " dilations " + shape_text(pc.dilations);
+    if (!pc.pads.empty()) name += " pads " + shape_text(pc.pads);
+    if (pc.ceil) name += " ceil_mode";
+    if (!pc.auto_pad.empty()) name += " " + pc.auto_pad;
+    if (pc.special) name += " specials";
+    check(name, node, {pc.special ? special_tensor(pc.x, pc.special) : random_tensor(pc.x)}, max_pool_run,
+          max_pool_fast);
   }
+}
+
+// ---- Relu, Clip ----
+
+void relu_cases() {
+  for (const Shape& shape : {Shape{0}, Shape{1}, Shape{7}, Shape{3, 5, 17}, Shape{2, 64, 56, 56}}) {
+    Node node = single_output_node("relu", "Relu", 14, 1);
+    check("Relu x" + shape_text(shape), node, {random_tensor(shape)}, relu_run, relu_fast);
+  }
+  Node node = single_output_node("relu", "Relu", 14, 1);
+  check("Relu specials", node, {special_tensor({1000}, 3)}, relu_run, relu_fast);
+}
+
+Tensor scalar_tensor(float v) {
+  Tensor t = random_tensor({});
+  mut<float>(t)[0] = v;
+  return t;
+}
+
+void clip_cases() {
+  struct ClipCase {
+    int version;
+    std::optional<float> lo, hi;
+    Shape x;
+  };
+  const std::vector<ClipCase> cases = {
+      {6, -0.5f, 0.5f, {3, 7}},       {6, std::nullopt, 0.25f, {2, 9}},   {6, -0.25f, std::nullopt, {17}},
+      {11, std::nullopt, std::nullopt, {4, 5}}, {11, -0.3f, std::nullopt, {4, 5}}, {12, std::nullopt, 0.3f, {4, 5}},
+      {13, 0.0f, 6.0f, {1, 32, 112, 112}},      {13, 0.5f, -0.5f, {33}},           {13, NAN, 0.5f, {33}},
+      {13, -0.5f, 0.5f, {0, 3}},
+  };
+  for (const ClipCase& cc : cases) {
+    Node node = single_output_node("clip", "Clip", cc.version, cc.version < 11 ? 1 : 3);
+    std::vector<Input> inputs{random_tensor(cc.x)};
+    if (cc.version < 11) {
+      if (cc.lo) node.attrs.push_back(float_attr("min", *cc.lo));
+      if (cc.hi) node.attrs.push_back(float_attr("max", *cc.hi));
+    } else {
+      inputs.push_back(cc.lo ? Input(scalar_tensor(*cc.lo)) : std::nullopt);
+      inputs.push_back(cc.hi ? Input(scalar_tensor(*cc.hi)) : std::nullopt);
+    }
+    char name[160];
+    std::snprintf(name, sizeof name, "Clip-%d x%s min %s max %s", cc.version, shape_text(cc.x).c_str(),
+                  cc.lo ? std::to_string(*cc.lo).c_str() : "none", cc.hi ? std::to_string(*cc.hi).c_str() : "none");
+    check(name, node, inputs, clip_run, clip_fast);
+  }
+  Node node = single_output_node("clip", "Clip", 13, 3);
+  check("Clip specials", node, {special_tensor({1000}, 3), scalar_tensor(-0.5f), scalar_tensor(0.5f)}, clip_run,
+        clip_fast);
+}
+
+// ---- Add, Sub, Mul, Div ----
+
+void binary_cases() {
+  struct Op {
+    const char* name;
+    void (*ref)(Kernel&);
+    bool (*fast)(Kernel&);
+  };
+  const Op ops[] = {{"Add", add_run, add_fast}, {"Sub", sub_run, sub_fast}, {"Mul", mul_run, mul_fast},
+                    {"Div", div_run, div_fast}};
+  const std::vector<std::pair<Shape, Shape>> shapes = {
+      {{2, 3, 4, 5}, {2, 3, 4, 5}}, {{1, 64, 56, 56}, {1, 64, 56, 56}}, {{2, 8, 5, 5}, {8, 1, 1}},
+      {{8, 1, 1}, {2, 8, 5, 5}},    {{2, 16, 33, 33}, {16, 1, 1}},      {{4, 7}, {7}},
+      {{4, 7}, {}},                 {{}, {3, 5}},                       {{}, {}},
+      {{3, 1}, {1, 4}},             {{2, 1, 4, 5}, {2, 3, 1, 1}},       {{5, 1, 3}, {1, 4, 1}},
+      {{0, 3}, {3}},                {{1}, {1}},                         {{6}, {2, 3, 6}},
+      {{8, 64, 64}, {64}},          {{3, 1, 1, 5}, {1, 1, 7, 5}},
+  };
+  for (const Op& op : ops) {
+    for (const auto& [as, bs] : shapes) {
+      Node node = single_output_node("binary", op.name, 13, 2);
+      check(std::string(op.name) + " A" + shape_text(as) + " B" + shape_text(bs), node,
+            {random_tensor(as), random_tensor(bs)}, op.ref, op.fast);
+    }
+    Node node = single_output_node("binary", op.name, 14, 2);
+    check(std::string(op.name) + " specials", node, {special_tensor({3, 100}, 3), special_tensor({3, 100}, 4)},
+          op.ref, op.fast);
+  }
+}
+
+// The fast kernels leave other element types, the Indices output of MaxPool and the opset 1/6
+// broadcasting of Add to the reference kernels.
+void decline_cases() {
+  auto expect_decline = [](const std::string& name, const Node& node, const std::vector<Input>& inputs,
+                           bool (*fast)(Kernel&)) {
+    if (run(node, inputs, 1, fast).error == "declined") {
+      ++passed;
+    } else {
+      ++failed;
+      std::printf("FAIL %s: the fast kernel did not decline\n", name.c_str());
+    }
+  };
+  expect_decline("MatMul float64", single_output_node("matmul", "MatMul", 13, 2),
+                 {random_tensor({2, 3}, DType::kFloat64), random_tensor({3, 2}, DType::kFloat64)}, mat_mul_fast);
+  expect_decline("Relu float64", single_output_node("relu", "Relu", 14, 1), {random_tensor({5}, DType::kFloat64)},
+                 relu_fast);
+  expect_decline("Add-6", single_output_node("add", "Add", 6, 2), {random_tensor({5}), random_tensor({5})}, add_fast);
+  Node pool = single_output_node("maxpool", "MaxPool", 12, 1);
+  pool.attrs.push_back(ints_attr("kernel_shape", {2, 2}));
+  Node with_indices = pool;
+  with_indices.outputs = {0, 1};
+  expect_decline("MaxPool with Indices", with_indices, {random_tensor({1, 2, 4, 4})}, max_pool_fast);
+  Node pool3d = pool;
+  pool3d.attrs[0].ints = {2, 2, 2};
+  expect_decline("MaxPool 3-D", pool3d, {random_tensor({1, 2, 4, 4, 4})}, max_pool_fast);
 }
 
 }  // namespace
@@ -320,6 +499,10 @@ int main() {
   conv_cases();
   gemm_cases();
   mat_mul_cases();
+  max_pool_cases();
+  relu_cases();
+  clip_cases();
+  binary_cases();
   decline_cases();
   std::printf("test_ops: %d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;

@@ -29,7 +29,7 @@ void clip_run(Kernel& k) {
       lo = bound(1);
       hi = bound(2);
     }
-    Tensor& y = k.out(0, x.dtype(), x.shape());
+    Tensor& y = k.out_uninit(0, x.dtype(), x.shape());
     const T* px = data<T>(x);
     T* py = mut<T>(y);
     const int64_t n = x.numel();

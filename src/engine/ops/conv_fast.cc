@@ -1,9 +1,13 @@
 // Conv, optimised for float32 1-D and 2-D convolutions (any group, strides, dilations, pads).
 // Groups with one input channel per output channel (depthwise, or a single-channel input)
 // run a direct loop per output plane; the rest multiply each group's weights [M/group, K] by
-// the im2col matrix [K, out rows x out cols] of its input (K = C/group * kernel taps) with
-// sgemm, the bias written into Y first. 1x1 kernels with unit strides and no pads read X
-// itself. Declines other types and ranks (the reference kernel runs).
+// the im2col matrix [K, output rows x out cols] of its input (K = C/group * kernel taps) with
+// sgemm. The output rows of all images form one sequence that is cut into chunks of about
+// 8 MiB of im2col matrix, so a batch makes few wide products (the weights are streamed once
+// per chunk, not once per image). A chunk inside one image is written straight into Y (the
+// bias there first); a chunk spanning images goes through a scratch [M/group, columns] that
+// is scattered to Y with the bias. 1x1 kernels with unit strides and no pads read X itself
+// when the chunk is one image. Declines other types and ranks (the reference kernel runs).
 #include <algorithm>
 #include <vector>
 
@@ -81,35 +85,75 @@ PlaneFn plane_fn() {
   }
 }
 
-// Output rows [oy0, oy0 + rows) of the im2col matrix of cg input planes x: row
-// (c * kh + ky) * kw + kx, column (oy - oy0) * ow + ox holds x[c, oy*sh - ph + ky*dh, ox*sw - pw + kx*dw]
-// (0 in the padding); `ld` is the row length.
-void im2col(const Geo& g, int64_t cg, const float* x, int64_t oy0, int64_t rows, float* col, int64_t ld, int threads) {
-  const int64_t nrows = cg * g.kh * g.kw;
-  const int t = threads_for(nrows * ld / 8, threads);
+// Rows [q0, q0 + rows) of the output row sequence (row q = image q / oh, output row q % oh)
+// as the im2col matrix [K, rows * ow] of cg input planes, in the column panels sgemm_packed
+// reads (width P): matrix row r = (c * kh + ky) * kw + kx, column j = (q - q0) * ow + ox holds
+// x[q / oh][c, oy*sh - ph + ky*dh, ox*sw - pw + kx*dw] (0 in the padding) at
+// col[(j / P * K + r) * P + j % P]; the last panel's columns past the end are 0. x points at
+// the group's first plane of image 0, images `image` floats apart.
+void im2col(const Geo& g, int64_t cg, const float* x, int64_t image, int64_t q0, int64_t rows, float* col, int64_t P,
+            int threads) {
+  const int64_t nrows = cg * g.kh * g.kw, cols = rows * g.ow, panels = (cols + P - 1) / P;
+  // Input columns [lo, hi) of each kernel column that fall inside the input row.
+  std::vector<int64_t> lo(g.kw), hi(g.kw);
+  for (int64_t kx = 0; kx < g.kw; ++kx) col_range(g, kx * g.dw - g.pw, lo[kx], hi[kx]);
+  const int t = threads_for(nrows * cols / 8, threads);
+  // Panel by panel, so the matrix is written in order; a panel's columns are runs of output
+  // rows (segments).
 #pragma omp parallel for num_threads(t) schedule(static) if (t > 1)
-  for (int64_t r = 0; r < nrows; ++r) {
-    const int64_t c = r / (g.kh * g.kw), ky = r / g.kw % g.kh, kx = r % g.kw;
-    const float* xc = x + c * g.ih * g.iw;
-    const int64_t off = kx * g.dw - g.pw;
-    int64_t lo, hi;
-    col_range(g, off, lo, hi);
-    for (int64_t oy = oy0; oy < oy0 + rows; ++oy) {
-      float* dst = col + r * ld + (oy - oy0) * g.ow;
-      const int64_t iy = oy * g.sh - g.ph + ky * g.dh;
-      if (iy < 0 || iy >= g.ih) {
-        std::fill(dst, dst + g.ow, 0.0f);
-        continue;
-      }
-      const float* src = xc + iy * g.iw;
-      std::fill(dst, dst + lo, 0.0f);
-      if (g.sw == 1)
-        std::copy(src + lo + off, src + hi + off, dst + lo);
-      else
-        for (int64_t ox = lo; ox < hi; ++ox) dst[ox] = src[ox * g.sw + off];
-      std::fill(dst + hi, dst + g.ow, 0.0f);
+  for (int64_t q = 0; q < panels; ++q) {
+    struct Segment {
+      const float* x;  // the image's group planes
+      int64_t oy, ox0, len, lane;
+    };
+    Segment segs[32];  // a panel has at most P <= 32 columns
+    int nseg = 0;
+    const int64_t j0 = q * P, j1 = std::min(cols, j0 + P);
+    for (int64_t j = j0; j < j1;) {
+      const int64_t row = q0 + j / g.ow, ox0 = j % g.ow, len = std::min(g.ow - ox0, j1 - j);
+      segs[nseg++] = {x + row / g.oh * image, row % g.oh, ox0, len, j - j0};
+      j += len;
     }
+    float* dst = col + q * nrows * P;
+    for (int64_t c = 0; c < cg; ++c)
+      for (int64_t ky = 0; ky < g.kh; ++ky)
+        for (int64_t kx = 0; kx < g.kw; ++kx, dst += P) {
+          const int64_t off = kx * g.dw - g.pw;
+          for (int i = 0; i < nseg; ++i) {
+            const Segment& sg = segs[i];
+            float* d = dst + sg.lane - sg.ox0;  // d[ox] is output column ox of the segment
+            const int64_t end = sg.ox0 + sg.len, iy = sg.oy * g.sh - g.ph + ky * g.dh;
+            if (iy < 0 || iy >= g.ih) {
+              std::fill(d + sg.ox0, d + end, 0.0f);
+              continue;
+            }
+            const int64_t a = std::clamp(lo[kx], sg.ox0, end), b = std::clamp(hi[kx], a, end);
+            const float* src = sg.x + (c * g.ih + iy) * g.iw + off;
+            std::fill(d + sg.ox0, d + a, 0.0f);
+            if (g.sw == 1)
+              for (int64_t ox = a; ox < b; ++ox) d[ox] = src[ox];
+            else
+              for (int64_t ox = a; ox < b; ++ox) d[ox] = src[ox * g.sw];
+            std::fill(d + b, d + end, 0.0f);
+          }
+          std::fill(dst + (j1 - j0), dst + P, 0.0f);
+        }
   }
+}
+
+// The im2col matrix of one chunk of output rows holds about this many floats (8 MiB).
+constexpr int64_t kChunk = int64_t{1} << 21;
+
+// A float buffer of n elements charged to the run: the calling thread's own one when n is
+// about a chunk (kept across calls), a fresh allocation when larger.
+float* scratch(Kernel& k, std::vector<float>& keep, Tensor& fresh, int64_t n) {
+  if (n > 2 * kChunk) {
+    fresh = k.alloc_uninit(DType::kFloat32, {n});
+    return mut<float>(fresh);
+  }
+  k.charge(static_cast<uint64_t>(n) * sizeof(float));
+  if (static_cast<int64_t>(keep.size()) < n) keep.resize(static_cast<size_t>(n));
+  return keep.data();
 }
 
 }  // namespace
@@ -121,7 +165,7 @@ bool conv_fast(Kernel& k) {
   const ConvShape s = conv_shape(k.node, x, w);
   const bool has_bias = k.has_input(2);
   if (has_bias && (k.in(2).dtype() != DType::kFloat32 || k.in(2).numel() != s.m)) return false;
-  float* y = mut<float>(k.out(0, DType::kFloat32, s.out_shape()));
+  float* y = mut<float>(k.out_uninit(0, DType::kFloat32, s.out_shape()));  // every element written below
   if (numel(s.out_shape()) == 0) return true;
   const Geo g = geo_of(s.w);
   const int64_t cg = s.c / s.group, mg = s.m / s.group, ks = g.kh * g.kw, in_plane = g.ih * g.iw,
@@ -129,9 +173,6 @@ bool conv_fast(Kernel& k) {
   const float* px = data<float>(x);
   const float* pw = data<float>(w);
   const float* pb = has_bias ? data<float>(k.in(2)) : nullptr;
-  if (pb)
-    for (int64_t n = 0; n < s.n; ++n)
-      for (int64_t m = 0; m < s.m; ++m) std::fill_n(y + (n * s.m + m) * out_plane, out_plane, pb[m]);
 
   if (cg == 1) {  // one input plane per output plane
     const PlaneFn plane = plane_fn();
@@ -140,47 +181,60 @@ bool conv_fast(Kernel& k) {
 #pragma omp parallel for num_threads(t) schedule(static) if (t > 1)
     for (int64_t i = 0; i < planes; ++i) {
       const int64_t n = i / s.m, m = i % s.m;
-      plane(g, px + (n * s.c + m / mg) * in_plane, pw + m * ks, y + i * out_plane);
+      float* yp = y + i * out_plane;
+      std::fill_n(yp, out_plane, pb ? pb[m] : 0.0f);
+      plane(g, px + (n * s.c + m / mg) * in_plane, pw + m * ks, yp);
     }
     return true;
   }
 
-  const int64_t kdim = cg * ks;
-  const bool direct = ks == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 && out_plane == in_plane;
-  // im2col in chunks of output rows, about 4 MiB (or one row) at a time, in a buffer each
-  // thread keeps (charged to the run's budget; a larger one-row chunk is allocated per call).
-  constexpr int64_t kChunk = int64_t{1} << 20;
-  const int64_t chunk_rows = std::clamp<int64_t>(kChunk / std::max<int64_t>(kdim * g.ow, 1), 1, g.oh);
-  thread_local std::vector<float> col_buf;
-  Tensor big;
-  float* pcol = nullptr;
-  if (!direct) {
-    const int64_t need = kdim * chunk_rows * g.ow;
-    if (need > kChunk) {
-      big = k.alloc(DType::kFloat32, {need});
-      pcol = mut<float>(big);
-    } else {
-      k.charge(static_cast<uint64_t>(need) * sizeof(float));
-      if (static_cast<int64_t>(col_buf.size()) < need) col_buf.resize(static_cast<size_t>(need));
-      pcol = col_buf.data();
+  const int64_t kdim = cg * ks, total_rows = s.n * g.oh;
+  const bool one_by_one = ks == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 && out_plane == in_plane;
+  // Chunks of output rows: about kChunk floats of im2col matrix (or of scratch output), at
+  // least one row; a single 1x1 image needs no matrix and is one chunk.
+  const int64_t chunk_rows =
+      s.n == 1 && one_by_one
+          ? g.oh
+          : std::clamp<int64_t>(kChunk / std::max<int64_t>(std::max(kdim, mg) * g.ow, 1), 1, total_rows);
+  thread_local std::vector<float> col_keep, out_keep;
+  Tensor col_fresh, out_fresh;
+  const int64_t P = sgemm_panel();
+  float* pcol = s.n == 1 && one_by_one ? nullptr
+                                       : scratch(k, col_keep, col_fresh, kdim * ((chunk_rows * g.ow + P - 1) / P * P));
+  float* ptmp = s.n == 1 ? nullptr : scratch(k, out_keep, out_fresh, mg * chunk_rows * g.ow);
+  for (int64_t q0 = 0; q0 < total_rows; q0 += chunk_rows) {
+    const int64_t rows = std::min(chunk_rows, total_rows - q0), cols = rows * g.ow;
+    const int64_t n0 = q0 / g.oh, n1 = (q0 + rows - 1) / g.oh, oy0 = q0 - n0 * g.oh;
+    for (int64_t gi = 0; gi < s.group; ++gi) {
+      const float* wg = pw + gi * mg * kdim;
+      const float* bg = pb ? pb + gi * mg : nullptr;
+      // Y's rows of the chunk (one image), or the scratch (spanning images).
+      float* yc = n0 == n1 ? y + (n0 * s.m + gi * mg) * out_plane + oy0 * g.ow : ptmp;
+      const int64_t ldc = n0 == n1 ? out_plane : cols;
+      const float beta = n0 == n1 && bg ? 1.0f : 0.0f;
+      if (beta != 0)
+        for (int64_t m = 0; m < mg; ++m) std::fill_n(yc + m * out_plane, cols, bg[m]);
+      if (n0 == n1 && one_by_one) {
+        sgemm(mg, cols, kdim, 1.0f, wg, kdim, 1, px + (n0 * s.c + gi * cg) * in_plane + oy0 * g.ow, in_plane, 1, beta,
+              yc, ldc, k.threads());
+      } else {
+        im2col(g, cg, px + gi * cg * in_plane, s.c * in_plane, q0, rows, pcol, P, k.threads());
+        sgemm_packed(mg, cols, kdim, wg, kdim, 1, pcol, beta, yc, ldc, k.threads());
+      }
+      if (n0 == n1) continue;
+      const int t = threads_for(mg * cols * 16, k.threads());
+#pragma omp parallel for num_threads(t) schedule(static) if (t > 1)
+      for (int64_t m = 0; m < mg; ++m) {
+        const float bias = bg ? bg[m] : 0.0f;
+        for (int64_t n = n0; n <= n1; ++n) {
+          const int64_t qa = std::max(q0, n * g.oh), qb = std::min(q0 + rows, (n + 1) * g.oh);
+          const float* src = ptmp + m * cols + (qa - q0) * g.ow;
+          float* dst = y + (n * s.m + gi * mg + m) * out_plane + (qa - n * g.oh) * g.ow;
+          for (int64_t j = 0; j < (qb - qa) * g.ow; ++j) dst[j] = src[j] + bias;
+        }
+      }
     }
   }
-  const float beta = pb ? 1.0f : 0.0f;
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t gi = 0; gi < s.group; ++gi) {
-      const float* xg = px + (n * s.c + gi * cg) * in_plane;
-      const float* wg = pw + gi * mg * kdim;
-      float* yg = y + (n * s.m + gi * mg) * out_plane;
-      if (direct) {
-        sgemm(mg, out_plane, kdim, 1.0f, wg, kdim, 1, xg, in_plane, 1, beta, yg, out_plane, k.threads());
-        continue;
-      }
-      for (int64_t oy0 = 0; oy0 < g.oh; oy0 += chunk_rows) {
-        const int64_t rows = std::min(chunk_rows, g.oh - oy0), cols = rows * g.ow;
-        im2col(g, cg, xg, oy0, rows, pcol, cols, k.threads());
-        sgemm(mg, cols, kdim, 1.0f, wg, kdim, 1, pcol, cols, 1, beta, yg + oy0 * g.ow, out_plane, k.threads());
-      }
-    }
   return true;
 }
 

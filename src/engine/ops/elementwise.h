@@ -11,7 +11,7 @@ template <class List, class F>
 void unary(Kernel& k, F f) {
   const Tensor& x = k.in(0);
   dispatch(List{}, x.dtype(), k.node, [&]<class T>() {
-    Tensor& y = k.out(0, x.dtype(), x.shape());
+    Tensor& y = k.out_uninit(0, x.dtype(), x.shape());
     const T* a = data<T>(x);
     T* b = mut<T>(y);
     const int64_t n = x.numel();
@@ -24,7 +24,7 @@ template <class List, class F>
 void predicate(Kernel& k, F f) {
   const Tensor& x = k.in(0);
   dispatch(List{}, x.dtype(), k.node, [&]<class T>() {
-    Tensor& y = k.out(0, DType::kBool, x.shape());
+    Tensor& y = k.out_uninit(0, DType::kBool, x.shape());
     const T* a = data<T>(x);
     bool* b = mut<bool>(y);
     const int64_t n = x.numel();
@@ -41,7 +41,7 @@ void binary(Kernel& k, const Tensor& a, const Tensor& b, F f) {
   const std::vector<int64_t> shape = broadcast_shapes({a.shape(), b.shape()}, k.node);
   dispatch(List{}, a.dtype(), k.node, [&]<class T>() {
     using Out = std::conditional_t<kBoolOut, bool, T>;
-    Tensor& y = k.out(0, dtype_of<Out>(), shape);
+    Tensor& y = k.out_uninit(0, dtype_of<Out>(), shape);
     const T* pa = data<T>(a);
     const T* pb = data<T>(b);
     Out* py = mut<Out>(y);

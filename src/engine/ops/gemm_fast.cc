@@ -25,7 +25,7 @@ bool gemm_fast(Kernel& k) {
     }
   }
   const float alpha = k.node.attr_float("alpha", 1.0f), beta = k.node.attr_float("beta", 1.0f);
-  float* y = mut<float>(k.out(0, DType::kFloat32, shape));
+  float* y = mut<float>(k.out_uninit(0, DType::kFloat32, shape));  // C, or sgemm with beta 0, writes all
   if (m == 0 || n == 0) return true;
   if (has_c) {
     const Tensor& c = k.in(2);

@@ -11,7 +11,7 @@ bool mat_mul_fast(Kernel& k) {
   const Tensor& b = k.in(1);
   if (a.dtype() != DType::kFloat32 || b.dtype() != DType::kFloat32) return false;
   const MatMulPlan p = matmul_plan(k.node, a.shape(), b.shape());
-  float* y = mut<float>(k.out(0, DType::kFloat32, p.out));
+  float* y = mut<float>(k.out_uninit(0, DType::kFloat32, p.out));  // sgemm with beta 0 writes all
   if (p.m == 0 || p.n == 0 || numel(p.batch) == 0) return true;
   const float* pa = data<float>(a);
   const float* pb = data<float>(b);

@@ -23,8 +23,8 @@ void max_pool_run(Kernel& k) {
   for (size_t d = 1; d < w.rank(); ++d) col[d] = col[d - 1] * w.in[d - 1];
   dispatch(Types<float, double, Half, BF16, int8_t, uint8_t>{}, x.dtype(), k.node, [&]<class T>() {
     using C = calc_t<T>;
-    Tensor& y = k.out(0, x.dtype(), shape);
-    int64_t* pi = want_indices ? mut<int64_t>(k.out(1, DType::kInt64, shape)) : nullptr;
+    Tensor& y = k.out_uninit(0, x.dtype(), shape);
+    int64_t* pi = want_indices ? mut<int64_t>(k.out_uninit(1, DType::kInt64, shape)) : nullptr;
     const T* px = data<T>(x);
     T* py = mut<T>(y);
     const int64_t planes = shape[0] * shape[1], is = w.in_size(), os = w.out_size();

@@ -31,7 +31,7 @@ void pool_planes(Kernel& k, const Window& w, F&& f) {
   std::vector<int64_t> shape{x.shape()[0], x.shape()[1]};
   shape.insert(shape.end(), w.out.begin(), w.out.end());
   dispatch(List{}, x.dtype(), k.node, [&]<class T>() {
-    Tensor& y = k.out(0, x.dtype(), shape);
+    Tensor& y = k.out_uninit(0, x.dtype(), shape);
     const T* px = data<T>(x);
     T* py = mut<T>(y);
     const int64_t planes = shape[0] * shape[1], is = w.in_size(), os = w.out_size();

@@ -208,9 +208,10 @@ void pack_b(int64_t kc, int64_t nc, const float* b, int64_t rsb, int64_t csb, in
   }
 }
 
-// C[m, n] = alpha * A * B + (load ? C : 0) on the calling thread.
+// C[m, n] = alpha * A * B + (load ? C : 0) on the calling thread. B is read through its
+// strides, or is already in panels (`panels`: the layout of sgemm_packed, rsb/csb unused).
 void gemm_serial(const Impl& im, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t rsa, int64_t csa,
-                 const float* b, int64_t rsb, int64_t csb, bool load, float* c, int64_t ldc) {
+                 const float* b, int64_t rsb, int64_t csb, bool panels, bool load, float* c, int64_t ldc) {
   const int mr = im.mr, nr = im.nr;
   const int64_t mc_max = int64_t{mr} * 16;
   const bool rowwise = csa == 1 && alpha == 1.0f;
@@ -218,14 +219,14 @@ void gemm_serial(const Impl& im, int64_t m, int64_t n, int64_t k, float alpha, c
   const int64_t kc_max = std::min(k, kKC);
   const int64_t nc_max = std::min((n + nr - 1) / nr * nr, kNC);
   abuf.resize(static_cast<size_t>(std::min((m + mr - 1) / mr * mr, mc_max) * kc_max));
-  bbuf.resize(static_cast<size_t>(nc_max * kc_max));
+  if (!panels) bbuf.resize(static_cast<size_t>(nc_max * kc_max));
   alignas(64) float tile[8 * 32];
   for (int64_t jc = 0; jc < n; jc += kNC) {
     const int64_t nc = std::min(kNC, n - jc);
     for (int64_t pc = 0; pc < k; pc += kKC) {
       const int64_t kc = std::min(kKC, k - pc);
       const bool ld = load || pc > 0;
-      pack_b(kc, nc, b + pc * rsb + jc * csb, rsb, csb, nr, bbuf.data());
+      if (!panels) pack_b(kc, nc, b + pc * rsb + jc * csb, rsb, csb, nr, bbuf.data());
       for (int64_t ic = 0; ic < m; ic += mc_max) {
         const int64_t mc = std::min(mc_max, m - ic);
         const float* ablock = a + ic * rsa + pc * csa;
@@ -235,7 +236,7 @@ void gemm_serial(const Impl& im, int64_t m, int64_t n, int64_t k, float alpha, c
         if (in_place < mc) pack_a(mc - in_place, kc, ablock + in_place * rsa, rsa, csa, alpha, mr, abuf.data());
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int64_t cols = std::min<int64_t>(nr, nc - jr);
-          const float* bp = bbuf.data() + jr * kc;
+          const float* bp = panels ? b + ((jc + jr) * k + pc * nr) : bbuf.data() + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += mr) {
             const int64_t rows = std::min<int64_t>(mr, mc - ir);
             const MicroFn fn = ir < in_place ? im.rowwise : im.packed;
@@ -267,6 +268,40 @@ void gemv_serial(const Impl& im, int64_t n, int64_t k, float alpha, const float*
   for (int64_t p = 0; p < k; ++p) as[p] = alpha * a[p];
   if (!load) std::fill(y, y + n, 0.0f);
   im.rows(n, k, as.data(), b, rsb, y);
+}
+
+// C *= beta (C = 0 for beta 0 when k is 0); false when that is the whole product.
+bool scale_c(int64_t m, int64_t n, int64_t k, float beta, float* c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return false;
+  if (beta != 0 && beta != 1)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] *= beta;
+  if (k > 0) return true;
+  if (beta == 0)
+    for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
+  return false;
+}
+
+// gemm_serial on t threads: the larger side of C split into t ranges of whole panels.
+void gemm_split(const Impl& im, int t, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t rsa,
+                int64_t csa, const float* b, int64_t rsb, int64_t csb, bool panels, bool load, float* c, int64_t ldc) {
+  if (t == 1) {
+    gemm_serial(im, m, n, k, alpha, a, rsa, csa, b, rsb, csb, panels, load, c, ldc);
+    return;
+  }
+  const bool by_cols = (n + im.nr - 1) / im.nr >= (m + im.mr - 1) / im.mr;
+  const int64_t len = by_cols ? n : m, unit = by_cols ? im.nr : im.mr;
+  const int64_t per = ((len + unit - 1) / unit + t - 1) / t * unit;
+#pragma omp parallel for num_threads(t) schedule(static, 1)
+  for (int part = 0; part < t; ++part) {
+    const int64_t s0 = part * per, s1 = std::min(len, s0 + per);
+    if (s0 >= s1) continue;
+    if (by_cols)
+      gemm_serial(im, m, s1 - s0, k, alpha, a, rsa, csa, panels ? b + s0 * k : b + s0 * csb, rsb, csb, panels, load,
+                  c + s0, ldc);
+    else
+      gemm_serial(im, s1 - s0, n, k, alpha, a + s0 * rsa, rsa, csa, b, rsb, csb, panels, load, c + s0 * ldc, ldc);
+  }
 }
 
 }  // namespace
@@ -309,16 +344,8 @@ int threads_for(int64_t work, int threads) {
 
 void sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t rsa, int64_t csa, const float* b,
            int64_t rsb, int64_t csb, float beta, float* c, int64_t ldc, int threads) {
-  if (m <= 0 || n <= 0) return;
-  if (beta != 0 && beta != 1)
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] *= beta;
+  if (!scale_c(m, n, k, beta, c, ldc)) return;
   const bool load = beta != 0;
-  if (k <= 0) {
-    if (!load)
-      for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
-    return;
-  }
   const Impl& im = impl();
   const int t = threads_for(m * n * k, threads);
   if (m == 1 && csa == 1 && (csb == 1 || rsb == 1)) {
@@ -334,23 +361,15 @@ void sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t
     }
     return;
   }
-  if (t == 1) {
-    gemm_serial(im, m, n, k, alpha, a, rsa, csa, b, rsb, csb, load, c, ldc);
-    return;
-  }
-  // Split the larger side of C into t ranges of whole panels.
-  const bool by_cols = (n + im.nr - 1) / im.nr >= (m + im.mr - 1) / im.mr;
-  const int64_t len = by_cols ? n : m, unit = by_cols ? im.nr : im.mr;
-  const int64_t per = ((len + unit - 1) / unit + t - 1) / t * unit;
-#pragma omp parallel for num_threads(t) schedule(static, 1)
-  for (int part = 0; part < t; ++part) {
-    const int64_t s0 = part * per, s1 = std::min(len, s0 + per);
-    if (s0 >= s1) continue;
-    if (by_cols)
-      gemm_serial(im, m, s1 - s0, k, alpha, a, rsa, csa, b + s0 * csb, rsb, csb, load, c + s0, ldc);
-    else
-      gemm_serial(im, s1 - s0, n, k, alpha, a + s0 * rsa, rsa, csa, b, rsb, csb, load, c + s0 * ldc, ldc);
-  }
+  gemm_split(im, t, m, n, k, alpha, a, rsa, csa, b, rsb, csb, false, load, c, ldc);
+}
+
+int sgemm_panel() { return impl().nr; }
+
+void sgemm_packed(int64_t m, int64_t n, int64_t k, const float* a, int64_t rsa, int64_t csa, const float* b,
+                  float beta, float* c, int64_t ldc, int threads) {
+  if (!scale_c(m, n, k, beta, c, ldc)) return;
+  gemm_split(impl(), threads_for(m * n * k, threads), m, n, k, 1.0f, a, rsa, csa, b, 0, 0, true, beta != 0, c, ldc);
 }
 
 }  // namespace torchless::engine

@@ -18,6 +18,14 @@ const char* isa_name(Isa isa);
 void sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t rsa, int64_t csa, const float* b,
            int64_t rsb, int64_t csb, float beta, float* c, int64_t ldc, int threads);
 
+// sgemm with alpha 1 and B [k, n] already in column panels of sgemm_panel() columns (the
+// layout its micro-kernel reads): element (p, j) at b[(j / P * k + p) * P + j % P] for panel
+// width P; the last panel is read whole (its columns past n only reach discarded results).
+// Lets a caller build B in place of a copy (Conv's im2col) and skip the packing.
+int sgemm_panel();
+void sgemm_packed(int64_t m, int64_t n, int64_t k, const float* a, int64_t rsa, int64_t csa, const float* b,
+                  float beta, float* c, int64_t ldc, int threads);
+
 // Products with at least this many multiply-adds use more than one thread.
 constexpr int64_t kParallelWork = int64_t{1} << 20;
 
