@@ -410,31 +410,36 @@ void App::submit(Submission s, Responder respond) {
 // ---- after each response -----------------------------------------------------------------
 
 void App::count_request(const HttpRequest& req, const HttpResponse& resp) {
-  // (route, method, code) -> counter, cached per thread: with() locks, this path must not.
-  thread_local std::map<std::string, Counter*, std::less<>> counters;
-  thread_local std::map<std::string, Histogram*, std::less<>> histograms;
+  // (route, method, code) -> its counter and the route's histogram, cached per thread: with()
+  // locks, this path must not. A handful of entries: a linear search without allocation.
+  struct Entry {
+    std::string route, method;
+    int status;
+    Counter* counter;
+    Histogram* seconds;
+  };
+  thread_local std::vector<Entry> cache;
   thread_local const App* owner = nullptr;
   if (owner != this) {
-    counters.clear();
-    histograms.clear();
+    cache.clear();
     owner = this;
   }
-  const std::string& route = resp.route.empty() ? std::string("unknown") : resp.route;
-  char code[8];
-  std::string key = route;
-  key += ' ';
-  key += req.method.size() <= 8 ? req.method : "OTHER";
-  key += ' ';
-  key.append(code, std::to_chars(code, code + sizeof code, resp.status).ptr);
-  auto it = counters.find(key);
-  if (it == counters.end()) {
-    const std::string method = req.method.size() <= 8 ? req.method : "OTHER";
-    it = counters.emplace(key, &http_requests_->with({route, method, std::to_string(resp.status)})).first;
+  const std::string_view route = resp.route.empty() ? std::string_view("unknown") : std::string_view(resp.route);
+  const std::string_view method = req.method.size() <= 8 ? std::string_view(req.method) : std::string_view("OTHER");
+  Entry* e = nullptr;
+  for (Entry& c : cache)
+    if (c.status == resp.status && c.route == route && c.method == method) {
+      e = &c;
+      break;
+    }
+  if (!e) {
+    cache.push_back(Entry{std::string(route), std::string(method), resp.status,
+                          &http_requests_->with({route, method, std::to_string(resp.status)}),
+                          &http_seconds_->with({route})});
+    e = &cache.back();
   }
-  it->second->inc();
-  auto hit = histograms.find(route);
-  if (hit == histograms.end()) hit = histograms.emplace(route, &http_seconds_->with({route})).first;
-  hit->second->observe(static_cast<double>(micros_since(req.start)) * 1e-6);
+  e->counter->inc();
+  e->seconds->observe(static_cast<double>(micros_since(req.start)) * 1e-6);
 }
 
 void App::completed(const HttpRequest& req, const HttpResponse& resp, size_t bytes_out) {
