@@ -984,12 +984,13 @@ def section_image(s, models, work):
 
 def section_overload(cli, repo):
     """429 (queue full) and 503 (queue wait expired) with Retry-After: 1, in both error styles.
-    One inference worker is kept busy by a batch of four images (a "blocker"); requests sent
-    meanwhile queue behind it (and expire after 50 ms) or find the queue full."""
+    One inference worker is kept busy by a batch of sixteen images (a "blocker", about a second
+    of resnet18 on one thread); requests sent meanwhile queue behind it (and expire after 50 ms)
+    or find the queue full."""
     img = sm.image_bytes(sm.test_image(), "JPEG", quality=90)
     body, ctype = multipart([("file", "a.jpg", "image/jpeg", img)])
-    four = oc.encode_bytes([img] * 4)
-    with Server(cli, [repo / "resnet18", "--max-batch-size", "4", "--max-queue-size", "2", "--queue-timeout-us", "50000",
+    sixteen = oc.encode_bytes([img] * 16)
+    with Server(cli, [repo / "resnet18", "--max-batch-size", "16", "--max-queue-size", "2", "--queue-timeout-us", "50000",
                       "--threads", "1"]) as s:
         def predict():
             return requests.post(s.url("/predict"), data=body, headers={"Content-Type": ctype}, timeout=60)
@@ -1001,8 +1002,9 @@ def section_overload(cli, repo):
 
         def blocker():
             t = time.time()
-            h = {"inputs": [{"name": "image", "datatype": "BYTES", "shape": [4], "parameters": {"binary_data_size": len(four)}}]}
-            r = oc.post_binary(requests, s.url("/v2/models/resnet18/infer"), h, [four], timeout=60)
+            h = {"inputs": [{"name": "image", "datatype": "BYTES", "shape": [16],
+                             "parameters": {"binary_data_size": len(sixteen)}}]}
+            r = oc.post_binary(requests, s.url("/v2/models/resnet18/infer"), h, [sixteen], timeout=60)
             return r, time.time() - t
 
         def behind_blocker(calls):
@@ -1049,7 +1051,8 @@ def section_overload(cli, repo):
         check("overload/metrics: failures rejected 6, timeout 5, invalid 0", got == {"rejected": 6, "timeout": 5, "invalid": 0},
               f"{got}")
         got = (metric(m, "torchless_inference_request_success", **lab), metric(m, "torchless_inference_count", **lab))
-        check("overload/metrics: 4 successes, 13 rows inferred", got == (4, 13), f"{got}")
+        # three blockers of 16 rows and one single request
+        check("overload/metrics: 4 successes, 49 rows inferred", got == (4, 49), f"{got}")
 
 
 # =============================================================================================

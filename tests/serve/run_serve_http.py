@@ -1130,7 +1130,7 @@ def test_forced_drain(cli, models, work):
     model = models / "resnet18.onnx"
     s = Server(cli, [model, "--threads", "1", "--max-batch-size", "1", "--drain-timeout", "200ms",
                      "--max-queue-size", "64"], log=work / "forced.log").start()
-    n = 16
+    n = 64  # about 2 s of resnet18 on one thread: most are still queued at the drain deadline
     one = resnet_request("forced")
     conns = [RawConn(s.port, 30) for _ in range(n)]
     for conn in conns:
