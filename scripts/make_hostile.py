@@ -2378,6 +2378,11 @@ class Families(Gen):
                 inputs=[vi("x", (1, 4, 2, 2))], outputs=[vi("y", (1, 1, 4, 4))]),
           "corrupt", "DepthToSpace blocksize 2^40 (its square wraps to 0 in ONNX 1.12 shape inference)",
           {"contains": ["blocksize"]})
+        E("ONNX-13", "convtranspose-weight-rank-1",
+          model([H.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[3, 2], pads=[1, 2, 1, 2])],
+                inputs=[vi("x", (1, 1, 3, 3)), vi("w", (3,))], outputs=[vi("y", (1, 1, 7, 3))]),
+          "corrupt", "ConvTranspose weight of rank 1 (ONNX 1.12 shape inference reads past its dimensions: SIGSEGV)",
+          {"contains": ["rank"]})
         m = model([relu("x", "y")])
         m.ClearField("ir_version")
         E("ONNX-14", "no-ir-version", m, "unsupported", "ir_version missing")

@@ -76,6 +76,36 @@ void check_divisors(const onnx::GraphProto& g, int depth) {
     }
 }
 
+// Conv / ConvTranspose weights whose declared rank differs from the input's (or is below 3):
+// ONNX 1.12's shape inference reads W's dimensions 1.. without checking it has them (a
+// ConvTranspose with a rank-1 W is a SIGSEGV in libonnx, found by fuzz_onnx). Refused, with the
+// ranks the graph declares (inputs, value_info, initializers), before shape inference runs.
+void check_conv_ranks(const onnx::GraphProto& g, int depth) {
+  if (depth > static_cast<int>(kMaxNesting)) return;
+  std::unordered_map<std::string, int> rank;
+  auto declare = [&](const onnx::ValueInfoProto& v) {
+    if (v.type().has_tensor_type() && v.type().tensor_type().has_shape())
+      rank[v.name()] = v.type().tensor_type().shape().dim_size();
+  };
+  for (const auto& v : g.input()) declare(v);
+  for (const auto& v : g.value_info()) declare(v);
+  for (const auto& t : g.initializer()) rank[t.name()] = t.dims_size();
+  for (const auto& n : g.node()) {
+    if ((n.op_type() == "Conv" || n.op_type() == "ConvTranspose") && n.input_size() >= 2 &&
+        (n.domain().empty() || n.domain() == "ai.onnx")) {
+      auto x = rank.find(n.input(0)), w = rank.find(n.input(1));
+      if (w != rank.end() && (w->second < 3 || (x != rank.end() && x->second != w->second)))
+        fail(Error(Error::Code::kCorrupt, "weight rank " + std::to_string(w->second) + " does not match input rank " +
+                                              (x != rank.end() ? std::to_string(x->second) : std::string("?")))
+                 .member("node " + n.name() + " (" + n.op_type() + ")"));
+    }
+    for (const auto& a : n.attribute()) {
+      if (a.has_g()) check_conv_ranks(a.g(), depth + 1);
+      for (const auto& sg : a.graphs()) check_conv_ranks(sg, depth + 1);
+    }
+  }
+}
+
 // What onnx::checker is given: the model itself, or — when initializers use external data,
 // which the checker would look up relative to the working directory — a copy in which those
 // initializers are graph inputs of the same type and shape (the decoder checks their data).
@@ -445,6 +475,7 @@ std::shared_ptr<const Model> Model::load(const uint8_t* data, uint64_t size, con
   // of the message, so they run first; a checker error is reported after the import, whose
   // own refusals name the node and are more precise.
   check_divisors(mp.graph(), 0);
+  check_conv_ranks(mp.graph(), 0);
   std::string checker_error;
   std::unique_ptr<onnx::ModelProto> copy;
   if (options.check) {
