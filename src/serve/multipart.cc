@@ -1,5 +1,7 @@
 #include "serve/multipart.h"
 
+#include <boost/beast/core/string.hpp>
+
 #include <cstring>
 
 namespace torchless::serve {
@@ -21,14 +23,7 @@ bool is_bchar(unsigned char c) {  // RFC 2046 boundary characters (space: not la
   return c && std::strchr("'()+_,-./:=? ", c);
 }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
+using boost::beast::iequals;  // ASCII case-insensitive, as header names and parameters compare
 
 // --- Content-Disposition, as python-multipart's parse_options_header -----------------------
 // OPTION_RE = (?:;|^)\s*([^S]+)\s*=\s*([^S]+|"(?:\\.|[^"])*") with S = ()<>@,;:\"/[]?={} \t,
